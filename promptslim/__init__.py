@@ -1,0 +1,49 @@
+"""promptslim: cut what LLM applications pay for tokens without cutting answer quality.
+
+Every transform is a pure function returning a :class:`Result` (value, savings, changes).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    InputError as InputError,
+    MissingExtraError as MissingExtraError,
+    ParseError as ParseError,
+    PromptslimError as PromptslimError,
+    TokenizerDataError as TokenizerDataError,
+    UnknownModelError as UnknownModelError,
+)
+from .pricing import CostEstimate as CostEstimate, estimate_cost as estimate_cost
+from .result import Change as Change, Result as Result, Savings as Savings
+from .tokens import (
+    DEFAULT_ENCODING as DEFAULT_ENCODING,
+    Tokenizer as Tokenizer,
+    count_tokens as count_tokens,
+    get_tokenizer as get_tokenizer,
+)
+
+try:
+    __version__ = version("promptslim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "__version__",
+    "Change",
+    "CostEstimate",
+    "DEFAULT_ENCODING",
+    "InputError",
+    "MissingExtraError",
+    "ParseError",
+    "PromptslimError",
+    "Result",
+    "Savings",
+    "Tokenizer",
+    "TokenizerDataError",
+    "UnknownModelError",
+    "count_tokens",
+    "estimate_cost",
+    "get_tokenizer",
+]
