@@ -1,0 +1,5 @@
+"""Built-in eval suites. Importing this package registers them; one module per task area."""
+
+from __future__ import annotations
+
+from . import builtin as builtin  # noqa: F401  (project eval_sets suites)
