@@ -79,7 +79,7 @@ def iter_text_chunks(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from exc
     with fh:
         while True:
-            block = fh.read(chunk_bytes)
+            block = fh.read(max(chunk_bytes, _SNIFF) if first else chunk_bytes)
             if first:
                 if is_binary(block):
                     raise BinaryFileError(f"{p}: binary file (NUL byte found), skipped")

@@ -137,7 +137,9 @@ def estimate_cost(
     if cached_input_tokens:
         usage["cache_read_tokens"] = cached_input_tokens
     if cache_write_tokens:
-        usage["cache_write_1h_tokens" if cache_ttl == "1h" else "cache_write_tokens"] = cache_write_tokens
+        usage["cache_write_tokens"] = cache_write_tokens  # all writes; the 1h share is a subset of them
+        if cache_ttl == "1h":
+            usage["cache_write_1h_tokens"] = cache_write_tokens
     notes: list[str] = []
     calc = _calc(usage, model, None)
     batched = False

@@ -50,7 +50,7 @@ _OVERHEAD = _TABLE["chat_overhead"]
 
 _lock = threading.Lock()
 _encodings: dict[str, tiktoken.Encoding] = {}
-_tokenizers: dict[tuple[str, float], Tokenizer] = {}
+_tokenizers: dict[tuple[str, float, str], Tokenizer] = {}
 _blob_info: dict[str, tuple[str, str]] = {}  # encoding name -> (blob url, expected sha256)
 
 
@@ -266,7 +266,7 @@ def get_tokenizer(model: str | Tokenizer | None = None, encoding: str | None = N
         name, factor, note = encoding_for_model(model)
     else:
         name, factor, note = DEFAULT_ENCODING, 1.0, ""
-    key = (name, factor)
+    key = (name, factor, note)
     tok = _tokenizers.get(key)
     if tok is None:
         tok = Tokenizer(_encoding(name), name, factor, note)

@@ -81,7 +81,7 @@ def extract_facts(text: str) -> dict[str, list[str]]:
     for m in _NEGATION.finditer(text):
         words = m.group(0).split()
         negs.append(" ".join(words[:3]).lower())
-    urls = _URL.findall(text)
+    urls = [u.rstrip(".,;:!?") for u in _URL.findall(text)]
     emails = _EMAIL.findall(text)
     stripped = _URL.sub(" ", _EMAIL.sub(" ", text))
     return {
