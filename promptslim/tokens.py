@@ -12,12 +12,13 @@ network call is ever made.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import difflib
 import gzip
 import hashlib
 import importlib.util
 import json
+import marshal
 import math
 import os
 import threading
@@ -79,7 +80,52 @@ def _read_rank_file(name: str, blob_url: str, expected_hash: str | None) -> byte
 
 
 def _parse_ranks(data: bytes) -> dict[bytes, int]:
-    return {base64.b64decode(tok): int(rank) for tok, rank in (line.split() for line in data.splitlines() if line)}
+    a2b = binascii.a2b_base64
+    return {a2b(tok): int(rank) for tok, rank in (line.split() for line in data.splitlines() if line)}
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("PROMPTSLIM_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "promptslim"
+
+
+def _load_ranks(name: str, blob_url: str, expected_hash: str | None) -> dict[bytes, int]:
+    """Ranks for ``name``: from a local parsed cache when present and intact, else from the verified file.
+
+    The cache (marshal, ~4x faster to load than parsing base64) is keyed by tiktoken's expected hash and
+    the source file's size and mtime, and carries a SHA-256 of its own payload; any mismatch or I/O
+    problem falls back to reading and verifying the rank file. Set PROMPTSLIM_CACHE_DIR=off to disable.
+    """
+    src = _bpe_openai_data_dir() / f"{name}.tiktoken.gz"
+    use_cache = os.environ.get("PROMPTSLIM_CACHE_DIR", "").lower() not in ("off", "0", "none")
+    cache_file = None
+    if use_cache and expected_hash:
+        try:
+            st = src.stat()
+            cache_file = _cache_dir() / f"{name}-{expected_hash[:16]}-{st.st_size}-{st.st_mtime_ns}.ranks"
+            blob = cache_file.read_bytes()
+            digest, payload = blob[:32], blob[32:]
+            if hashlib.sha256(payload).digest() == digest:
+                ranks = marshal.loads(payload)
+                if isinstance(ranks, dict):
+                    _blob_info[name] = (blob_url, expected_hash)
+                    return ranks
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    ranks = _parse_ranks(_read_rank_file(name, blob_url, expected_hash))
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            payload = marshal.dumps(ranks)
+            tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass
+    return ranks
 
 
 def _build_encoding(name: str) -> tiktoken.Encoding:
@@ -95,7 +141,7 @@ def _build_encoding(name: str) -> tiktoken.Encoding:
         raise UnknownModelError(name, difflib.get_close_matches(name, OFFLINE_ENCODINGS), what="encoding")
 
     def offline_loader(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        return _parse_ranks(_read_rank_file(name, blobpath, expected_hash))
+        return _load_ranks(name, blobpath, expected_hash)
 
     original = openai_public.load_tiktoken_bpe
     openai_public.load_tiktoken_bpe = offline_loader  # type: ignore[assignment]

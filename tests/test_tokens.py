@@ -182,3 +182,24 @@ def test_seed_tiktoken_cache_lets_tiktoken_load_offline(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2"
+
+
+def test_rank_cache_is_used_and_corruption_falls_back(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTSLIM_CACHE_DIR", str(tmp_path))
+    from tiktoken_ext import openai_public
+
+    captured = {}
+    original = openai_public.load_tiktoken_bpe
+    openai_public.load_tiktoken_bpe = lambda url, expected_hash=None: captured.update(u=url, h=expected_hash) or {}
+    try:
+        openai_public.cl100k_base()
+    finally:
+        openai_public.load_tiktoken_bpe = original
+    fresh = tokens._load_ranks("cl100k_base", captured["u"], captured["h"])
+    files = list(tmp_path.glob("cl100k_base-*.ranks"))
+    assert len(files) == 1
+    assert tokens._load_ranks("cl100k_base", captured["u"], captured["h"]) == fresh
+    files[0].write_bytes(files[0].read_bytes()[:-10])  # truncated cache: detected by its checksum
+    assert tokens._load_ranks("cl100k_base", captured["u"], captured["h"]) == fresh
+    with pytest.raises(TokenizerDataError):  # a wrong expected hash is never served from cache
+        tokens._load_ranks("cl100k_base", captured["u"], "f" * 64)
