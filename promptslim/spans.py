@@ -1,0 +1,277 @@
+"""Protected spans: the parts of a prompt no compressor, rewrite or lint fix may alter.
+
+Code fences and inline code, URLs, e-mail addresses, numbers (with their units), quoted strings,
+template placeholders (``{x}``, ``{{x}}``, ``{% ... %}``, ``${x}``), XML-like tags, YAML front
+matter, ``<keep>...</keep>`` regions and caller-supplied ``protect=`` strings or regexes. Every
+pattern runs in linear time (bounded repetitions, no nested quantifiers that can backtrack), so
+adversarial input cannot hang a pipeline.
+
+Constraint spans are softer: a negation or hard-constraint word ("never", "do not", "must",
+"only") plus its neighbouring words. Passes may not delete or rewrite inside them, so a
+constraint stays with its clause.
+
+>>> text = "Use `jq` to read https://x.io/a and never drop {name}."
+>>> [text[a:b] for a, b in find_protected_spans(text)]
+['`jq`', 'https://x.io/a', '{name}']
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from ._toml import load_package_toml
+from .errors import InputError
+
+__all__ = [
+    "ProtectedSpan",
+    "Protect",
+    "PROTECTED_KINDS",
+    "classify_protected_spans",
+    "find_protected_spans",
+    "find_constraint_spans",
+    "merge_spans",
+    "overlaps",
+    "unprotected_segments",
+]
+
+Span = tuple[int, int]
+# A user protection: a literal string (every occurrence) or a compiled regular expression.
+Protect = str | re.Pattern[str]
+
+PROTECTED_KINDS = (
+    "code_block", "inline_code", "url", "email", "number", "quoted", "placeholder", "tag",
+    "front_matter", "keep", "user",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedSpan:
+    """One protected region: half-open character range ``[start, end)`` and why it is protected."""
+
+    start: int
+    end: int
+    kind: str
+
+
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.M)
+_INLINE_CODE = re.compile(r"``[^`\n]{1,1000}``|`[^`\n]{1,1000}`")
+_URL = re.compile(r"\b(?:https?|ftp|file)://[^\s<>\"'`]{1,2000}|\bwww\.[A-Za-z0-9-]{1,63}\.[^\s<>\"'`]{1,2000}")
+_URL_TRAIL = ".,;:!?)]}'\""
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
+_QUOTED = re.compile(
+    r"\"[^\"\n]{1,2000}\"|\u201c[^\u201d\n]{1,2000}\u201d|(?<![\w'])'[^'\n]{1,500}'(?![\w])"
+    r"|\u2018[^\u2019\n]{1,500}\u2019(?![\w])|\u00ab[^\u00bb\n]{1,2000}\u00bb"
+)
+_PLACEHOLDER = re.compile(
+    r"\{\{[^{}\n]{0,300}\}\}|\{%[^%\n]{0,500}%\}|\{#[^#\n]{0,500}#\}|\$\{[^{}\n]{0,300}\}"
+    r"|\{[^{}\n]{1,300}\}|\[[A-Z][A-Z0-9_ -]{1,60}\]|%\([A-Za-z_]\w{0,60}\)[sdifr]"
+    r"|(?<![\w$])\$[A-Z_][A-Z0-9_]{1,60}\b|<<[^<>\n]{1,100}>>"
+)
+_TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,60}(?:\s[^<>\n]{0,500})?/?>|<!--[^\n]{0,2000}?-->")
+_KEEP = re.compile(r"<(/?)keep>", re.I)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?:[^\n]*\n){0,200}?---[ \t]*(?:\r?\n|\Z)")
+
+
+@cache
+def _number_re() -> re.Pattern[str]:
+    units = load_package_toml("rules/spans.toml")["units"]
+    alts = "|".join(re.escape(u) for u in sorted(set(units), key=len, reverse=True))
+    # currency sign, digits with inner separators (1,000.5 / 12/14/1937 / 10:30 / 2024-01-01), then
+    # an optional percent sign or unit word.
+    return re.compile(
+        rf"(?<![\w.])[-+]?[$€£¥]?\d+(?:[.,:/-]\d+)*(?:%|\s?(?:{alts})(?![\w]))?",
+        re.I,
+    )
+
+
+@cache
+def _constraint_re() -> tuple[re.Pattern[str], int]:
+    table = load_package_toml("rules/spans.toml")
+    words = sorted(set(table["constraint_words"]), key=len, reverse=True)
+    alts = "|".join(re.escape(w).replace("'", "['\u2019]") for w in words)
+    return re.compile(rf"\b(?:{alts})\b", re.I), int(table["constraint_window_words"])
+
+
+_AFTER_WORDS = re.compile(r"(?:[^\S\n]{1,20}[^\s.!?]{1,60})")
+
+
+def _fences(text: str) -> Iterator[Span]:
+    """Fenced code blocks, paired line by line (an unclosed fence protects to the end)."""
+    if "```" not in text and "~~~" not in text:
+        return
+    open_start = -1
+    open_fence = ""
+    for m in _FENCE.finditer(text):
+        fence = m.group(1)
+        if open_start < 0:
+            open_start, open_fence = m.start(), fence
+        elif fence[0] == open_fence[0] and len(fence) >= len(open_fence) and not m.group(2).strip():
+            yield open_start, m.end()
+            open_start = -1
+    if open_start >= 0:
+        yield open_start, len(text)
+
+
+def _keeps(text: str) -> Iterator[Span]:
+    """``<keep>...</keep>`` regions, tags included; an unclosed ``<keep>`` protects to the end."""
+    depth = 0
+    start = 0
+    for m in _KEEP.finditer(text):
+        if not m.group(1):
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                yield start, m.end()
+    if depth:
+        yield start, len(text)
+
+
+def _urls(text: str) -> Iterator[Span]:
+    for m in _URL.finditer(text):
+        a, b = m.span()
+        while b > a and text[b - 1] in _URL_TRAIL:
+            # keep a closing bracket that balances one inside the URL (wikipedia-style links)
+            ch = text[b - 1]
+            if ch == ")" and text.count("(", a, b) >= text.count(")", a, b):
+                break
+            b -= 1
+        if b > a:
+            yield a, b
+
+
+def _user(text: str, protect: Iterable[Protect]) -> Iterator[Span]:
+    for i, item in enumerate(protect):
+        if isinstance(item, re.Pattern):
+            for m in item.finditer(text):
+                if m.end() > m.start():
+                    yield m.span()
+        elif isinstance(item, str):
+            if not item:
+                raise InputError(f"protect[{i}] is an empty string; give the text to protect")
+            start = text.find(item)
+            while start >= 0:
+                yield start, start + len(item)
+                start = text.find(item, start + len(item))
+        else:
+            raise InputError(
+                f"protect[{i}] is {type(item).__name__}; expected a string or a compiled re.Pattern"
+            )
+
+
+def classify_protected_spans(
+    text: str, protect: Iterable[Protect] = (), kinds: Iterable[str] | None = None
+) -> tuple[ProtectedSpan, ...]:
+    """Every protected region of ``text`` with its kind, sorted by start (regions may overlap).
+
+    ``kinds`` limits detection to some of :data:`PROTECTED_KINDS`; user ``protect`` items are
+    always included.
+    """
+    if isinstance(protect, (str, re.Pattern)):
+        protect = (protect,)
+    wanted = set(PROTECTED_KINDS if kinds is None else kinds)
+    unknown = wanted - set(PROTECTED_KINDS)
+    if unknown:
+        raise InputError(f"unknown protected-span kinds {sorted(unknown)}; known: {', '.join(PROTECTED_KINDS)}")
+    out: list[ProtectedSpan] = []
+
+    def add(kind: str, spans: Iterable[Span]) -> None:
+        out.extend(ProtectedSpan(a, b, kind) for a, b in spans)
+
+    if "code_block" in wanted:
+        add("code_block", _fences(text))
+    if "inline_code" in wanted and "`" in text:
+        add("inline_code", (m.span() for m in _INLINE_CODE.finditer(text)))
+    if "url" in wanted and ("://" in text or "www." in text):
+        add("url", _urls(text))
+    if "email" in wanted and "@" in text:
+        add("email", (m.span() for m in _EMAIL.finditer(text)))
+    if "number" in wanted:
+        add("number", (m.span() for m in _number_re().finditer(text)))
+    if "quoted" in wanted:
+        add("quoted", (m.span() for m in _QUOTED.finditer(text)))
+    if "placeholder" in wanted:
+        add("placeholder", (m.span() for m in _PLACEHOLDER.finditer(text)))
+    if "tag" in wanted and "<" in text:
+        add("tag", (m.span() for m in _TAG.finditer(text)))
+    if "front_matter" in wanted and text.startswith("---"):
+        m = _FRONT_MATTER.match(text)
+        if m:
+            add("front_matter", [m.span()])
+    if "keep" in wanted and "<" in text:
+        add("keep", _keeps(text))
+    add("user", _user(text, protect))
+    out.sort(key=lambda s: (s.start, s.end))
+    return tuple(out)
+
+
+def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Sort half-open spans and merge the ones that overlap or touch; empty spans are dropped."""
+    merged: list[list[int]] = []
+    for a, b in sorted(s for s in spans if s[1] > s[0]):
+        if merged and a <= merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    return tuple((a, b) for a, b in merged)
+
+
+def find_protected_spans(text: str, protect: Iterable[Protect] = ()) -> tuple[Span, ...]:
+    """Sorted, merged ``(start, end)`` ranges of ``text`` that must stay byte-identical."""
+    return merge_spans((s.start, s.end) for s in classify_protected_spans(text, protect))
+
+
+def find_constraint_spans(text: str) -> tuple[Span, ...]:
+    """Sorted, merged ranges around negations and hard constraints: the word before, the
+    constraint word and the next few words (within the sentence). Passes leave them alone."""
+    pattern, window = _constraint_re()
+    spans: list[Span] = []
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        # one word back ("do not", "must only"), bounded and on the same line
+        k = a
+        while k > 0 and a - k < 20 and text[k - 1] in " \t":
+            k -= 1
+        j = k
+        while j > 0 and k - j < 30 and not text[j - 1].isspace():
+            j -= 1
+        if j < k and text[k - 1] not in ".!?;:":
+            a = j
+        for _ in range(window):
+            w = _AFTER_WORDS.match(text, b)
+            if not w:
+                break
+            b = w.end()
+        spans.append((a, b))
+    return merge_spans(spans)
+
+
+def overlaps(spans: Sequence[Span], start: int, end: int) -> bool:
+    """True if ``[start, end)`` overlaps any of the sorted, merged ``spans`` (binary search).
+
+    An empty range (an insertion point) counts as overlapping when it lies strictly inside a span.
+    """
+    i = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    if i >= 0 and spans[i][1] > start and (end > start or spans[i][0] < start):
+        return True
+    j = i + 1
+    return j < len(spans) and spans[j][0] < end
+
+
+def unprotected_segments(text: str, spans: Sequence[Span]) -> Iterator[tuple[int, int, bool]]:
+    """Walk ``text`` as consecutive ``(start, end, protected)`` pieces covering it exactly."""
+    pos = 0
+    for a, b in spans:
+        if a > pos:
+            yield pos, a, False
+        yield a, b, True
+        pos = b
+    if pos < len(text):
+        yield pos, len(text), False
