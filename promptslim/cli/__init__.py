@@ -19,6 +19,7 @@ __all__ = ["main", "COMMANDS"]
 # name -> module (relative to this package). Add a line here to add a subcommand.
 COMMANDS: dict[str, str] = {
     "count": "._count",
+    "eval": "._eval",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

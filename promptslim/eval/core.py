@@ -52,6 +52,7 @@ class MethodOutput:
     tokens_before: int
     tokens_after: int
     metrics: Mapping[str, float] = field(default_factory=dict)
+    output_text: str | None = None  # the compressed context, for optional end-to-end answer scoring
 
 
 # method(case, budget_ratio or None, params) -> MethodOutput
