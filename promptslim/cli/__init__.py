@@ -19,6 +19,8 @@ __all__ = ["main", "COMMANDS"]
 # name -> module (relative to this package). Add a line here to add a subcommand.
 COMMANDS: dict[str, str] = {
     "count": "._count",
+    "baseline": "._baseline",
+    "check": "._check",
     "eval": "._eval",
 }
 
