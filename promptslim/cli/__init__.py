@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "baseline": "._baseline",
     "check": "._check",
     "eval": "._eval",
+    "lint": "._lint",
+    "rule": "._rule",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

