@@ -17,7 +17,7 @@ Implementation: ``gate_files`` (discovery, counting), ``gate_baseline`` (JSON), 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from .gate_baseline import (
     build_baseline,
     check_tokenizer,
     dumps_baseline,
+    key_for,
     load_baseline,
     loads_baseline,
     write_baseline,
@@ -197,6 +198,23 @@ def rebaseline_command(paths: Sequence[str | os.PathLike[str]], baseline: str, m
     return f"promptslim baseline {shown} -o {baseline} --model {model}"
 
 
+def in_scope(paths: Sequence[str | os.PathLike[str]], root: str | os.PathLike[str]) -> Callable[[str], bool]:
+    """A test of whether a baseline key lies under ``paths`` (a file, or anything inside a folder), so a
+    check of some files (a pre-commit run passes only the changed ones) does not call the rest deleted."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for p in paths:
+        key = key_for(p, root)
+        if os.path.isfile(p):
+            exact.add(key)
+        elif key == ".":
+            return lambda k: True
+        else:
+            prefixes.append(key + "/")
+    pre = tuple(prefixes)
+    return lambda k: k in exact or k.startswith(pre)
+
+
 def check_paths(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -228,6 +246,7 @@ def check_paths(
             raise InputError(f"{', '.join(gone)}: no such file or directory, here or at {base_ref}")
         commit = resolve_ref(base_ref) if detect_git_renames else None
         where, rebaseline = f"{base_ref}", ""
+        full = old
     else:
         where = str(baseline_path)
         old = load_baseline(where)
@@ -238,6 +257,8 @@ def check_paths(
         base_root = Path(root) if root is not None else Path(os.path.dirname(os.path.abspath(where)))
         current = build_baseline(paths, model=model, root=base_root, tokenizer=tok)
         commit = last_commit_of(where) if detect_git_renames else None
+        scope = in_scope(paths, base_root)
+        full, old = old, replace(old, files={k: v for k, v in old.files.items() if scope(k)})
     renames: dict[str, str] = {}
     if commit and set(old.files) - set(current.files) and set(current.files) - set(old.files):
         renames = git_renames(commit, paths, base_root)
@@ -246,4 +267,4 @@ def check_paths(
     notes = report.notes + old.notes
     if old.model != current.model:
         notes += (f"baseline priced for {old.model}, this run for {current.model}",)
-    return CheckOutcome(replace(report, notes=notes), old, current, base_root, rebaseline)
+    return CheckOutcome(replace(report, notes=notes), full, current, base_root, rebaseline)

@@ -291,15 +291,19 @@ def check_against_baseline(
 def ratchet_baseline(baseline: Baseline, current: Baseline, report: CheckReport) -> Baseline:
     """The baseline ``--update`` writes: improvements, renames, deletions and new files within budget
     are locked in; files that grew keep their old count, so growth never ratchets up unnoticed
-    (accept growth on purpose by re-running ``promptslim baseline``)."""
-    memo: dict[int, float] = {}
-    files: dict[str, FileRecord] = {}
+    (accept growth on purpose by re-running ``promptslim baseline``). Entries the report does not
+    mention (outside the checked paths) are kept as they were."""
+    mentioned = {d.path for d in report.deltas} | {d.renamed_from for d in report.deltas if d.renamed_from}
+
+    def kept(rec: FileRecord, path: str) -> FileRecord:
+        cost = rec.cost_per_call_usd if baseline.model == current.model else \
+            cost_per_call(rec.tokens, current.model)
+        return replace(rec, path=path, cost_per_call_usd=cost)
+
+    files = {k: kept(v, k) for k, v in baseline.files.items() if k not in mentioned}
     for d in report.deltas:
         if d.status in (IMPROVED, UNCHANGED, NEW):
             files[d.path] = current.files[d.path]
         elif d.status in (GREW, REGRESSED):
-            old = baseline.files[d.renamed_from or d.path]
-            cost = old.cost_per_call_usd if baseline.model == current.model else \
-                cost_per_call(old.tokens, current.model, memo)
-            files[d.path] = replace(old, path=d.path, cost_per_call_usd=cost)
+            files[d.path] = kept(baseline.files[d.renamed_from or d.path], d.path)
     return Baseline(dict(current.tokenizer), current.model, dict(sorted(files.items())))

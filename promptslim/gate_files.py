@@ -35,12 +35,15 @@ __all__ = [
     "parse_messages",
     "measure_sources",
     "cost_per_call",
+    "costs_per_call",
 ]
 
 GATE: dict[str, Any] = load_package_toml("data/gate.toml")
 _TEXT = frozenset(GATE["files"]["text_suffixes"])
 _MESSAGE = frozenset(GATE["files"]["message_suffixes"])
 _SKIP = frozenset(GATE["files"]["skip_dirs"])
+_QUANTUM = Decimal("1e-10")
+_MTOK = Decimal(1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,30 +194,42 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
-def cost_per_call(tokens: int, model: str, memo: dict[int, float] | None = None) -> float:
+def cost_per_call(tokens: int, model: str) -> float:
     """Estimated USD input cost of ``tokens`` for ``model``, rounded to 1e-10 so JSON stays stable."""
     from .pricing import estimate_cost
 
-    memo = {} if memo is None else memo
-    got = memo.get(tokens)
-    if got is None:
-        total = estimate_cost(tokens, 0, model).total
-        got = float(total.quantize(Decimal("1e-10")))
-        memo[tokens] = got
-    return got
+    return float(estimate_cost(tokens, 0, model).total.quantize(_QUANTUM))
+
+
+def costs_per_call(token_counts: Sequence[int], model: str) -> list[float]:
+    """:func:`cost_per_call` for many counts at once, equal to it figure for figure.
+
+    Pricing each file separately costs about 0.07 ms a call, as much as half the tokenizing. Below a
+    model's first price tier, cost is linear in tokens, so when the largest count costs exactly
+    ``n x base rate``, no tier starts at or below it and every count is priced from the base rate.
+    """
+    from .pricing import estimate_cost, model_rates
+
+    if not token_counts:
+        return []
+    top = max(token_counts)
+    rate = model_rates(model).input
+    if estimate_cost(top, 0, model).total != rate * top / _MTOK:
+        return [cost_per_call(n, model) for n in token_counts]
+    return [float((rate * n / _MTOK).quantize(_QUANTUM)) for n in token_counts]
 
 
 def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str) -> tuple[dict[str, FileRecord],
                                                                                           list[str]]:
     """Token records for ``sources`` plus notes on files skipped (binary, or structured non-messages).
 
-    Text files are tokenized in one batch (tiktoken's thread pool); message files through
-    :meth:`Tokenizer.count_messages`, whole request and each message on its own.
+    Text files are tokenized in one batch (tiktoken's thread pool); message files message by message
+    through :meth:`Tokenizer.count_messages`, the request total being their sum plus reply priming.
     """
     notes: list[str] = []
     texts: list[tuple[Source, str]] = []
-    records: dict[str, FileRecord] = {}
-    memo: dict[int, float] = {}
+    chats: list[tuple[Source, str, tuple[MessageRecord, ...]]] = []
+    priming = tokenizer.count_messages([])
     for src in sources:
         text = decode_blob(src.data, src.where)
         if text is None:
@@ -228,9 +243,11 @@ def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str)
             continue
         per = tuple(MessageRecord(i, str(m["role"]), tokenizer.count_messages([m], reply_priming=False))
                     for i, m in enumerate(msgs))
-        total = tokenizer.count_messages(msgs)
-        records[src.key] = FileRecord(src.key, total, _sha256(text), "messages", cost_per_call(total, model, memo), per)
+        chats.append((src, text, per))
     counts = tokenizer.count_many([t for _, t in texts]) if texts else []
-    for (src, text), n in zip(texts, counts, strict=True):
-        records[src.key] = FileRecord(src.key, n, _sha256(text), "text", cost_per_call(n, model, memo))
+    items = [(src, text, n, "text", ()) for (src, text), n in zip(texts, counts, strict=True)]
+    items += [(src, text, sum(m.tokens for m in per) + priming, "messages", per) for src, text, per in chats]
+    costs = costs_per_call([n for _, _, n, _, _ in items], model)
+    records = {src.key: FileRecord(src.key, n, _sha256(text), kind, cost, per)
+               for (src, text, n, kind, per), cost in zip(items, costs, strict=True)}
     return dict(sorted(records.items())), notes

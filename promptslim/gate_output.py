@@ -72,7 +72,7 @@ def _totals(report: CheckReport) -> str:
     pct = f", {100.0 * (a - b) / b:+.1f}%" if b else ""
     model = report.model if report.model == report.baseline_model else \
         f"{report.baseline_model} -> {report.model}"
-    return (f"total {b:,} -> {a:,} tokens ({a - b:+,}{pct}); est. cost per call "
+    return (f"total {b:,} -> {a:,} tokens ({a - b:+,}{pct}); est. input cost of one call per file "
             f"${report.cost_before:.6f} -> ${report.cost_after:.6f} ({model})")
 
 

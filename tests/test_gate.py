@@ -494,3 +494,50 @@ def test_mismatched_tokenizer_in_library_api() -> None:
     b = Baseline(get_tokenizer("gpt-4o").identity, "gpt-4o", {})
     with pytest.raises(TokenizerMismatchError, match="not comparable"):
         check_against_baseline(a, b)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=True) | st.text(max_size=5)
+    | st.just("a" * 64) | st.just("text") | st.just("messages"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["tokens", "sha256", "kind", "cost_per_call_usd", "messages", "index", "role", "x"]), inner, max_size=6),
+    max_leaves=12)
+entries = st.fixed_dictionaries(
+    {"tokens": st.integers(0, 99) | json_values, "sha256": st.just("0" * 64) | json_values,
+     "kind": st.sampled_from(["text", "messages"]) | json_values},
+    optional={"cost_per_call_usd": st.floats(0, 1) | json_values,
+              "messages": st.lists(st.fixed_dictionaries({"index": st.integers(0, 3) | json_values,
+                                                          "role": st.text(max_size=3) | json_values,
+                                                          "tokens": st.integers(0, 9) | json_values}),
+                                   max_size=3) | json_values})
+
+
+@settings(max_examples=400, deadline=None)
+@given(entries | json_values)
+def test_fast_entry_check_never_accepts_what_the_schema_rejects(entry: object) -> None:
+    from promptslim.gate_baseline import _validator, entry_is_valid
+
+    if entry_is_valid(entry):
+        doc = {"format": "promptslim-baseline", "version": 1, "model": "m", "tokenizer": {"encoding": "e",
+               "tiktoken": "1"}, "totals": {"files": 1, "tokens": 0}, "files": {"p": entry}}
+        assert not list(_validator().iter_errors(doc))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 400_000), max_size=6),
+       st.sampled_from(["gpt-4o", "gpt-4", "claude-sonnet-4-5", "gemini-2.5-pro"]))
+def test_batch_pricing_equals_per_file_pricing(counts: list[int], model: str) -> None:
+    from promptslim.gate_files import cost_per_call, costs_per_call
+
+    assert costs_per_call(counts, model) == [cost_per_call(n, model) for n in counts]
+
+
+def test_checking_some_files_leaves_the_rest_alone(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_baseline(capsys)
+    (repo / "prompts" / "sub" / "faq.prompt").write_text(prose(5, "shipping"))
+    code, out, _ = run_cli(capsys, "check", "prompts/sub/faq.prompt", "prompts/tiny.txt", "--update")
+    assert code == 0 and "deleted" not in out and out.splitlines()[0].endswith("2 files: 1 improved, 1 unchanged")
+    after = load_baseline("promptslim.lock.json")
+    assert len(after.files) == 5 and after.files["prompts/sub/faq.prompt"].tokens == get_tokenizer().count(
+        prose(5, "shipping"))
+    assert run_cli(capsys, "check", "prompts")[1].splitlines()[0] == "promptslim check: 5 files: 5 unchanged"
