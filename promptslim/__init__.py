@@ -15,6 +15,17 @@ from .errors import (
     TokenizerDataError as TokenizerDataError,
     UnknownModelError as UnknownModelError,
 )
+from .gate import (
+    Baseline as Baseline,
+    BaselineError as BaselineError,
+    CheckReport as CheckReport,
+    Thresholds as Thresholds,
+    TokenizerMismatchError as TokenizerMismatchError,
+    build_baseline as build_baseline,
+    check_against_baseline as check_against_baseline,
+    check_paths as check_paths,
+    load_baseline as load_baseline,
+)
 from .pricing import CostEstimate as CostEstimate, estimate_cost as estimate_cost
 from .result import Change as Change, Result as Result, Savings as Savings
 from .tokens import (
@@ -46,4 +57,13 @@ __all__ = [
     "count_tokens",
     "estimate_cost",
     "get_tokenizer",
+    "Baseline",
+    "BaselineError",
+    "CheckReport",
+    "Thresholds",
+    "TokenizerMismatchError",
+    "build_baseline",
+    "check_against_baseline",
+    "check_paths",
+    "load_baseline",
 ]

@@ -245,6 +245,7 @@ def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str)
                     for i, m in enumerate(msgs))
         chats.append((src, text, per))
     counts = tokenizer.count_many([t for _, t in texts]) if texts else []
+    items: list[tuple[Source, str, int, str, tuple[MessageRecord, ...]]]
     items = [(src, text, n, "text", ()) for (src, text), n in zip(texts, counts, strict=True)]
     items += [(src, text, sum(m.tokens for m in per) + priming, "messages", per) for src, text, per in chats]
     costs = costs_per_call([n for _, _, n, _, _ in items], model)

@@ -91,10 +91,10 @@ def sources_at_ref(ref: str, paths: Sequence[str | os.PathLike[str]], root: str 
     for entry in listing.split(b"\0"):
         if not entry:
             continue
-        meta, _, name = entry.partition(b"\t")
+        meta, _, raw_name = entry.partition(b"\t")
         mode, kind, sha = meta.split()
         if kind == b"blob" and mode != b"120000":  # symlinks are skipped
-            blobs[os.fsdecode(name)] = sha.decode()
+            blobs[os.fsdecode(raw_name)] = sha.decode()
     chosen = _select(blobs, specs)
     if not chosen:
         return []

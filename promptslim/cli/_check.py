@@ -44,7 +44,7 @@ def _annotation_prefix(root: str) -> str:
     from ..gate_git import GitError, git_toplevel
 
     try:
-        top = git_toplevel(root)
+        top = str(git_toplevel(root))
     except GitError:
         top = os.getcwd()
     rel = os.path.relpath(root, top).replace(os.sep, "/")
