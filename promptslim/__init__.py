@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .cache import (
+    CacheLayout as CacheLayout,
+    DynamicSpan as DynamicSpan,
+    find_dynamic_spans as find_dynamic_spans,
+    simulate_cache as simulate_cache,
+    split_cacheable as split_cacheable,
+    to_anthropic as to_anthropic,
+    to_gemini as to_gemini,
+    to_openai as to_openai,
+)
 from .errors import (
     InputError as InputError,
     MissingExtraError as MissingExtraError,
@@ -66,4 +76,12 @@ __all__ = [
     "check_against_baseline",
     "check_paths",
     "load_baseline",
+    "CacheLayout",
+    "DynamicSpan",
+    "find_dynamic_spans",
+    "simulate_cache",
+    "split_cacheable",
+    "to_anthropic",
+    "to_gemini",
+    "to_openai",
 ]
