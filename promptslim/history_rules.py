@@ -1,0 +1,144 @@
+"""Rules of the extractive history summarizer: sentence features, fact terms, cleaning, scoring.
+
+The tables live in ``rules/history.toml``; this module compiles them once and applies them. A
+sentence's score is its matched feature weights plus a little per fact term (its information),
+times the speaker's role weight. Fact terms (numbers with their unit word, dates, times, names,
+content words) drive coverage: a summary should mention each at least once.
+
+>>> sorted(fact_terms("Book 3 nights from Friday at the Lensfield"))
+['#3 nights', 'book', 'friday', 'lensfield']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._toml import load_package_toml
+
+__all__ = ["fact_terms", "clean_sentence", "score_sentence", "rules"]
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Compiled rules/history.toml."""
+
+    header: str
+    min_score: float
+    recency: float
+    length_exponent: float
+    novelty_floor: float
+    cleanup: tuple[tuple[re.Pattern[str], str], ...]
+    compact_lead: re.Pattern[str]
+    compact_remove: re.Pattern[str]
+    info_weight: float
+    info_cap: float
+    labels: dict[str, str]
+    role_weights: dict[str, float]
+    features: tuple[tuple[str, re.Pattern[str], float], ...]
+    term_weights: dict[str, float]
+    dates: frozenset[str]
+    number_words: frozenset[str]
+    stopwords: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def rules() -> Rules:
+    """The compiled summarizer rules (loaded once)."""
+    data = load_package_toml("rules/history.toml")
+    feats = []
+    for name, spec in data["features"].items():
+        flags = 0 if spec.get("case_sensitive") else re.IGNORECASE
+        feats.append((name, re.compile(spec["pattern"], flags), float(spec["weight"])))
+    roles = data["roles"]
+    s = data["summary"]
+    terms = data["terms"]
+    return Rules(
+        header=s["header"],
+        min_score=float(s["min_score"]),
+        recency=float(s["recency"]),
+        length_exponent=float(s["length_exponent"]),
+        novelty_floor=float(s["novelty_floor"]),
+        cleanup=tuple((re.compile(a), b) for a, b in s["cleanup"]),
+        compact_lead=re.compile(s["compact_lead"], re.IGNORECASE),
+        compact_remove=re.compile(s["compact_remove"], re.IGNORECASE),
+        info_weight=float(s["info_weight"]),
+        info_cap=float(s["info_cap"]),
+        labels={r: v["label"] for r, v in roles.items()},
+        role_weights={r: float(v["weight"]) for r, v in roles.items()},
+        features=tuple(feats),
+        term_weights={k: float(terms[k]) for k in ("number", "date", "name", "word")},
+        dates=frozenset(terms["dates"].split()),
+        number_words=frozenset(terms["number_words"].split()),
+        stopwords=frozenset(terms["stopwords"].split()),
+    )
+
+
+_TOKEN = re.compile(r"\d+(?:[:.,]\d+)*|[A-Za-z][A-Za-z'-]*")
+
+
+def fact_terms(text: str) -> dict[str, float]:
+    """The fact terms of a sentence and their weights: what a summary should cover at least once.
+
+    Numbers carry the word after them ("3 people" and "3 nights" are different facts); dates, times,
+    capitalised names and codes weigh fully; other content words a little.
+    """
+    r = rules()
+    tw = r.term_weights
+    toks = _TOKEN.findall(text)
+    out: dict[str, float] = {}
+    unit = -1
+    for j, t in enumerate(toks):
+        low = t.lower()
+        if t[0].isdigit() or low in r.number_words:
+            nxt = toks[j + 1].lower() if j + 1 < len(toks) else ""
+            out["#" + low + " " + nxt] = tw["number"]
+            unit = j + 1
+        elif j == unit:
+            continue
+        elif low in r.dates:
+            out[low] = tw["date"]
+        elif low in r.stopwords:
+            continue
+        elif j > 0 and (t[0].isupper() or any(c.isdigit() for c in t)):
+            out.setdefault(low, tw["name"])
+        else:
+            out.setdefault(low.rstrip("s") if len(low) > 4 else low, tw["word"])
+    return out
+
+
+_VERBATIM = re.compile(r"`|https?://|www\.|[\"\u201c\u201d]|\{|\}")
+
+
+def clean_sentence(text: str, compact: bool = False) -> str:
+    """Collapse whitespace and tokenizer spacing ("do n't", "hotel ."); with ``compact``, also drop
+    leading pleasantries, articles and politeness (rules/history.toml). Code, URLs and quotes: as is."""
+    text = _WS.sub(" ", text).strip()
+    if _VERBATIM.search(text):
+        return text
+    r = rules()
+    for pat, rep in r.cleanup:
+        text = pat.sub(rep, text)
+    if compact:
+        short = r.compact_remove.sub("", r.compact_lead.sub("", text))
+        for pat, rep in r.cleanup:
+            short = pat.sub(rep, short)
+        short = short.strip(" ,;")
+        if short and any(ch.isalnum() for ch in short):
+            text = short[0].upper() + short[1:]
+    return text
+
+
+def score_sentence(text: str, role: str, terms: Mapping[str, float] | None = None) -> float:
+    """Score of one sentence said by ``role``: matched feature weights plus its fact-term information,
+    times the role's weight (without the recency bonus)."""
+    r = rules()
+    raw = sum(w for _, pat, w in r.features if pat.search(text))
+    info = sum((terms if terms is not None else fact_terms(text)).values())
+    return (raw + r.info_weight * min(info, r.info_cap)) * r.role_weights.get(role, 1.0)
+
+
