@@ -36,8 +36,10 @@ from .gate import (
     check_paths as check_paths,
     load_baseline as load_baseline,
 )
+from .history import RollingHistory as RollingHistory, fit_history as fit_history
 from .pricing import CostEstimate as CostEstimate, estimate_cost as estimate_cost
 from .result import Change as Change, Result as Result, Savings as Savings
+from .summarize import extractive_summarizer as extractive_summarizer
 from .tokens import (
     DEFAULT_ENCODING as DEFAULT_ENCODING,
     Tokenizer as Tokenizer,
@@ -67,6 +69,9 @@ __all__ = [
     "count_tokens",
     "estimate_cost",
     "get_tokenizer",
+    "RollingHistory",
+    "extractive_summarizer",
+    "fit_history",
     "Baseline",
     "BaselineError",
     "CheckReport",

@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 from . import builtin as builtin  # noqa: F401  (project eval_sets suites)
+from . import history as history  # noqa: F401  (conversation history suites)
