@@ -34,23 +34,20 @@ def example_regions(text: str, options: Any) -> list[tuple[int, int]]:
     heading = _rx(options["heading"])
     for m in heading.finditer(text):
         level = len(m.group(0)) - len(m.group(0).lstrip("#"))
-        nxt = _rx(r"^#{1,%d}\s" % level).search(text, m.end())
+        nxt = _rx(rf"^#{{1,{level}}}\s").search(text, m.end())
         regions.append((m.start(), nxt.start() if nxt else len(text)))
     for m in _rx(options["tag"], re.S | re.I).finditer(text):
         regions.append(m.span())
     q, a = _rx(options["markers_question"]), _rx(options["markers_answer"])
     first_q = q.search(text)
     if first_q:
-        last_a = None
-        for last_a in a.finditer(text, first_q.start()):
-            pass
-        if last_a is not None:
+        answers = list(a.finditer(text, first_q.start()))
+        if answers:
+            last_a = answers[-1]
             para_end = text.find("\n\n", last_a.end())
             end = len(text) if para_end < 0 else para_end
-            # The final question with no answer is the live input, not an example.
-            tail_q = None
-            for tail_q in q.finditer(text, last_a.end(), end):
-                break
+            # A question after the last answer is the live input, not an example.
+            tail_q = q.search(text, last_a.end(), end)
             regions.append((first_q.start(), tail_q.start() if tail_q else end))
     return _merge(regions)
 

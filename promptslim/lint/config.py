@@ -179,9 +179,12 @@ def load_config(path: str | os.PathLike[str] | None) -> LintConfig:
     if "options" in t:
         kw["options"] = _options(p, t["options"])
     cfg = LintConfig(**kw)
-    cfg.rules()  # validate codes now, naming the file
-    for _, codes in cfg.per_file_ignores:
-        resolve_codes(codes, f"{p}: per-file-ignores")
+    try:  # validate codes now, naming the file
+        cfg.rules()
+        for glob, codes in cfg.per_file_ignores:
+            resolve_codes(codes, f"per-file-ignores[{glob!r}]")
+    except InputError as exc:
+        raise InputError(f"{p}: {exc}") from None
     return cfg
 
 

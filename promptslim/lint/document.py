@@ -31,6 +31,7 @@ class Segment:
     protected: tuple[tuple[int, int], ...] = ()
     encode: Callable[[str], str | None] | None = None
     verbatim_only: bool = False  # YAML: fix only where the raw slice equals the text
+    verify: Callable[[str, str], bool] | None = None  # (new file text, expected segment text) -> ok
 
     def to_raw(self, i: int) -> int:
         """File offset of segment offset ``i``."""
@@ -46,7 +47,13 @@ class Segment:
         if self.verbatim_only and file_text[rs:re_] != self.text[start:end]:
             return None
         raw = self.encode(content) if self.encode is not None else content
-        return None if raw is None else Edit(rs, re_, raw)
+        if raw is None:
+            return None
+        if self.verify is not None:
+            new_file = file_text[:rs] + raw + file_text[re_:]
+            if not self.verify(new_file, self.text[:start] + content + self.text[end:]):
+                return None
+        return Edit(rs, re_, raw)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .._io import atomic_write_text
+from ..result import Change
 from ..tokens import Tokenizer
 from .config import LintConfig
 from .document import Document
 from .engine import document_tokens, lint_document
-from ..result import Change
 from .findings import Edit, Finding, Fix
 from .rules import Rule
 
@@ -31,23 +31,32 @@ def eligible(findings: Iterable[Finding], unsafe: bool = False) -> list[Finding]
     return [f for f in findings if f.fix is not None and (unsafe or f.fix.applicability == "safe")]
 
 
-def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, list[Fix]]:
-    """Apply the fixes that do not overlap an earlier-starting one; returns the new text and those applied.
+def _conflict(a: Edit, b: Edit) -> bool:
+    """Edits conflict when their ranges intersect, or both insert at one point (order would be ambiguous)."""
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start
+    if a.start == a.end:
+        return b.start < a.start < b.end
+    if b.start == b.end:
+        return a.start < b.start < a.end
+    return a.start < b.end and b.start < a.end
 
-    Two fixes overlap when one's edit range intersects the other's (touching ranges do not, except two
-    insertions at one point, whose order would be ambiguous).
+
+def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, list[Fix]]:
+    """Apply every fix none of whose edits conflicts with an edit of an earlier-starting fix.
+
+    Returns the new text and the fixes applied, in order.
     """
     chosen: list[Fix] = []
-    last_end = -1
-    last_start = -1
+    taken: list[Edit] = []
     for fix in sorted(fixes, key=lambda f: (f.start, f.end)):
-        if fix.start < last_end or (fix.start == last_start == last_end == fix.end):
+        if any(_conflict(e, t) for e in fix.edits for t in taken):
             continue
         chosen.append(fix)
-        last_start, last_end = fix.start, fix.end
+        taken.extend(fix.edits)
     out = []
     pos = 0
-    for edit in sorted((e for f in chosen for e in f.edits), key=lambda e: (e.start, e.end)):
+    for edit in sorted(taken, key=lambda e: (e.start, e.end)):
         out.append(text[pos:edit.start])
         out.append(edit.content)
         pos = edit.end

@@ -227,8 +227,24 @@ def yaml_segments(text: str) -> tuple[list[Segment], Sequence[Any], Any, tuple[i
             if offs is None:  # cannot map characters: point every finding at the scalar's start
                 offs = tuple([s] * (len(value) + 1))
             segments.append(Segment(value, s, offs, role, loc, encode=_yaml_encoder(snode.style),
-                                    verbatim_only=True))
+                                    verbatim_only=True, verify=_yaml_verifier(i, loc)))
     return segments, messages, tools, tool_positions
+
+
+def _yaml_verifier(index: int, loc: str) -> Any:
+    """A check that an edited YAML file still parses and holds exactly the expected text at ``loc``."""
+    def verify(new_text: str, expected: str) -> bool:
+        import yaml
+
+        try:
+            data = yaml.load(new_text, Loader=yaml.SafeLoader)
+            messages, _ = _split_root(data, "YAML")
+            msg = messages[index]
+            value = msg["content"] if loc.endswith(".content") else _part_text(msg, loc)
+        except (yaml.YAMLError, NotMessagesError, LookupError, TypeError, ValueError):
+            return False
+        return bool(value == expected)
+    return verify
 
 
 def _part_text(message: Mapping[str, Any], loc: str) -> Any:
