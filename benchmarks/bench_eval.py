@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 
 from promptslim.eval import Case, Suite
+from promptslim.eval.metrics import fact_retention
 from promptslim.eval.runner import run_eval
 from promptslim.eval.tasks.builtin import text_methods
-from promptslim.eval.metrics import fact_retention
 from promptslim.tokens import get_tokenizer
 
 WORDS = ("the cache hit rate rose to 93 percent after we moved the timestamp Alice Bob never share keys "

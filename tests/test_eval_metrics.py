@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from promptslim.eval import metrics as m
 from promptslim.eval.baselines import random_sentence_drop, truncate_head, truncate_tail

@@ -6,8 +6,7 @@ import os
 import stat
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from promptslim._io import BinaryFileError, atomic_write_text, iter_text_chunks, read_text
 from promptslim.errors import InputError

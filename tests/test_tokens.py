@@ -11,8 +11,7 @@ import threading
 
 import pytest
 import tiktoken
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import promptslim
 from promptslim import tokens

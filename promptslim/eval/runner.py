@@ -203,7 +203,8 @@ def run_eval(
                 outs: list[MethodOutput | str]
                 if workers > 1:
                     with ThreadPoolExecutor(max_workers=workers) as pool:
-                        outs = list(pool.map(lambda c: _score(fn, c, budget, run_params), cases))
+                        outs = list(pool.map(_score, [fn] * len(cases), cases, [budget] * len(cases),
+                                             [run_params] * len(cases)))
                 else:
                     outs = []
                     for i, c in enumerate(cases):

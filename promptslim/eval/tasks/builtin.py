@@ -13,7 +13,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...tokens import get_tokenizer
-from ..baselines import case_seed, random_sentence_drop, truncate_head, truncate_tail
+from ..baselines import case_seed, random_sentence_drop, truncate_head
 from ..core import Case, MethodOutput, Suite, register_suite
 from ..metrics import answer_recall, evidence_recall, fact_retention, roundtrip_exact
 
