@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from promptslim.errors import InputError
 from promptslim.lint import LintConfig, lint_paths, lint_text, load_config
@@ -78,10 +77,22 @@ def test_ps203_flags_unsorted_tools_in_message_files() -> None:
     doc = {"tools": [{"type": "function", "function": {"name": "search"}},
                      {"type": "function", "function": {"name": "cancel"}}],
            "messages": [{"role": "system", "content": "Answer briefly."}]}
-    findings = lint_text(json.dumps(doc, indent=1), kind="json", select=["PS203"])
-    if not findings:
-        pytest.skip("promptslim.cache has no stability checks yet")
-    assert findings[0].code == "PS203"
+    text = json.dumps(doc, indent=1)
+    [f] = lint_text(text, kind="json", select=["PS203"])
+    assert "not sorted by name" in f.message and f.fix is None
+    assert text[f.start:].startswith('"cancel"')  # points at the first tool out of order
+    assert lint_text(json.dumps(doc), select=["PS203"]) == []  # text files: not a chat file
+
+
+def test_ps203_sorts_json_keys_in_message_content_as_unsafe_fix() -> None:
+    from promptslim.lint import fix_text
+
+    content = 'Context: {"user": "ann", "plan": "pro"}\nAnswer in one sentence.'
+    text = json.dumps({"messages": [{"role": "system", "content": content}]})
+    [f] = lint_text(text, kind="json", select=["PS203"])
+    assert f.fix is not None and f.fix.applicability == "unsafe"
+    fixed = json.loads(fix_text(text, kind="json", select=["PS203"], unsafe=True).value)
+    assert fixed["messages"][0]["content"] == 'Context: {"plan": "pro", "user": "ann"}\nAnswer in one sentence.'
 
 
 # --- structure rules -----------------------------------------------------------------------------
@@ -254,3 +265,49 @@ def test_example_prompt_shows_a_variety_of_findings() -> None:
     assert len({c[:3] for c in found}) >= 2
     assert run.exit_code() == 1
     assert os.environ.get("PROMPTSLIM_SHARED_DATA", "x")  # no shared data needed
+
+
+# --- compression rules (PS101-PS105) and the rule records' own examples -------------------------
+
+def test_ps101_to_ps105_on_the_bundled_example() -> None:
+    text = (REPO / "promptslim" / "examples" / "support_agent.prompt").read_text(encoding="utf-8")
+    found = lint_text(text, select=["PS1"])
+    assert {"PS101", "PS102", "PS103", "PS104", "PS105"} <= set(codes(found))
+    for f in found:
+        assert f.fix is not None and f.tokens_saved is not None and f.tokens_saved >= 1
+        assert text[f.start:f.end]  # points at real text
+    by_code = {f.code: f for f in found}
+    assert by_code["PS103"].fix.applicability == "unsafe"  # type: ignore[union-attr]
+    assert by_code["PS104"].fix.applicability == "safe"  # type: ignore[union-attr]
+    safe101 = [f for f in found if f.code == "PS101" and f.fix and f.fix.applicability == "safe"]
+    assert any("in order to" in f.message for f in safe101)
+
+
+def test_compression_fixes_never_touch_protected_spans() -> None:
+    text = ("In order to help, please make sure to read https://docs.example.com/in-order-to and `in order to`.\n"
+            "Due to the fact that {user} pays $500, reply in 3 sentences.\n")
+    for f in lint_text(text, select=["PS1"]):
+        assert f.fix is not None
+        for e in f.fix.edits:
+            for protected in ("https://docs.example.com/in-order-to", "`in order to`", "{user}", "$500", "3 sentences"):
+                p = text.index(protected)
+                assert e.end <= p or e.start >= p + len(protected), (f, protected)
+
+
+@pytest.mark.parametrize("code", ["PS101", "PS102", "PS103", "PS104", "PS105", "PS303"])
+def test_rule_examples_trigger_their_rule_and_fixed_examples_do_not(code: str) -> None:
+    from promptslim.lint.rules import get_rule
+
+    rule = get_rule(code)
+    assert code in codes(lint_text(rule.example + "\n", select=[code])), rule.example
+    assert code not in codes(lint_text(rule.fixed + "\n", select=[code])), rule.fixed
+
+
+@pytest.mark.parametrize("code", ["PS101", "PS102", "PS103", "PS104", "PS105"])
+def test_rule_example_fix_gives_the_documented_result(code: str) -> None:
+    from promptslim.lint import fix_text
+    from promptslim.lint.rules import get_rule
+
+    rule = get_rule(code)
+    out = fix_text(rule.example + "\n", select=[code], unsafe=True).value
+    assert out.strip() == rule.fixed.strip()

@@ -8,8 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from promptslim.cli import main
 from promptslim.lint import LintConfig, fix_text, lint_paths, lint_text
@@ -104,13 +103,15 @@ def test_fix_in_json_message_file_keeps_it_valid(tmp_path: Path) -> None:
     assert fixed["messages"][0]["content"] == fix_text(PROMPT, select=UNSAFE_RULES, unsafe=True).value
 
 
-def test_diff_prints_without_writing_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    p = tmp_path / "p.prompt"
+def test_diff_prints_without_writing_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    p = Path("p.prompt")
     p.write_text(PROMPT, encoding="utf-8")
     args = ["lint", "--isolated", "--select", ",".join(UNSAFE_RULES), str(p)]
     assert main([*args, "--diff", "--unsafe-fixes"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith(f"--- a/{p}\n+++ b/{p}\n") and '+{"name":"Ada","tags":["a","b"]}' in out
+    assert out.startswith("--- a/p.prompt\n+++ b/p.prompt\n") and '+{"name":"Ada","tags":["a","b"]}' in out
     assert p.read_text(encoding="utf-8") == PROMPT
     assert main([*args, "--diff"]) == 0  # only unsafe fixes pending: nothing to apply without the flag
     assert main([*args, "--fix", "--unsafe-fixes"]) == 0  # all fixed, nothing remains

@@ -89,19 +89,44 @@ def check_cache_minimum(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 
 def check_unstable_ordering(ctx: Context, rule: Rule) -> Iterator[Hit]:
-    """Findings for tool lists and JSON objects in chat files whose order looks unstable (cache stability checks)."""
+    """Chat files only: tools not sorted by name or named twice (``tool_order_issues``), and JSON objects
+    in message contents whose keys are unsorted (``find_unsorted_json``, fixed by ``sort_json_in_text``)."""
+    from ..cache import find_unsorted_json, sort_json_in_text, tool_name, tool_order_issues
+
     doc = ctx.doc
     if doc.kind != "messages":
         return
-    try:
-        from ..cache import _stability  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    for issue in _stability_issues(_stability, doc):
-        where, message = issue
-        yield Hit(rule.code, message, where, where, seg=None)
+    tools = doc.tools if isinstance(doc.tools, list) else []
+    if tools:
+        try:
+            issues = tool_order_issues(tools, check_keys=False)
+            names = [tool_name(t, i) for i, t in enumerate(tools)]
+        except PromptslimError:  # a tool without a name: nothing to order by
+            issues, names = [], []
+        for issue in issues:
+            idx = _issue_index(issue.location, names)
+            pos = doc.tool_positions[idx] if idx < len(doc.tool_positions) else -1
+            pos = pos if pos >= 0 else 0
+            yield Hit(rule.code, issue.message, pos, pos, seg=None, detail={"kind": issue.kind})
+    for si, seg in enumerate(doc.segments):
+        if "{" not in seg.text:
+            continue
+        spans = find_unsorted_json(seg.text)
+        if not spans:
+            continue
+        fixes = {(s, e): after for s, e, _, after in sort_json_in_text(seg.text)[1]}
+        for sp in spans:
+            after = fixes.get((sp.start, sp.end))
+            yield Hit(rule.code, "JSON object with unsorted keys: if code builds it, serialize with sorted keys "
+                                 "so the cached prefix stays byte-identical", sp.start, sp.end, seg=si,
+                      edits=((sp.start, sp.end, after),) if after is not None else (), detail={"kind": "json_keys"})
 
 
-def _stability_issues(stability: Any, doc: Any) -> Iterator[tuple[int, str]]:
-    """(file offset, message) pairs from the cache package's stability checks (adapter, see below)."""
-    return iter(())
+def _issue_index(location: str, names: list[str]) -> int:
+    """Tool index an issue points at: ``tools[i]...``, or the first tool out of name order."""
+    if location.startswith("tools["):
+        return int(location[6:location.index("]")])
+    for i in range(1, len(names)):
+        if names[i] < names[i - 1]:
+            return i
+    return 0

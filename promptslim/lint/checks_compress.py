@@ -8,6 +8,7 @@ fix; one it makes only at the ``balanced`` level is an unsafe fix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,24 +33,36 @@ def _show(s: str, limit: int = 60) -> str:
     return repr(s) if (not s.strip() or "\n" in s or s != s.strip()) else f"“{s}”"
 
 
+_QUOTED_REASON = re.compile(r"^'([^']*)'(?: -> '([^']*)')?$")
+
+
 def describe_change(code: str, c: Change) -> str:
-    """The finding message for a change: what it rewrites or removes, and why when the pass says."""
+    """The finding message for a change: what it rewrites or removes, and why when the pass says.
+
+    Phrase-table reasons (``'in order to' -> 'to'``) name the phrase without the case and spacing
+    adjustments the edit itself carries, so they are shown instead of the raw span.
+    """
     label = _LABELS.get(code, c.rule or c.kind)
+    m = _QUOTED_REASON.match(c.reason or "")
+    if m:
+        phrase, repl = m.group(1), m.group(2)
+        return f"{label}: remove {_show(phrase)}" if not repl else f"{label}: {_show(phrase)} -> {_show(repl)}"
     if c.after == "" and c.before:
         what = f"remove {_show(c.before)}"
     else:
         what = f"{_show(c.before)} -> {_show(c.after)}"
-    why = f" ({c.reason})" if c.reason else ""
+    why = f" ({c.reason})" if c.reason and c.before.strip() not in c.reason else ""
     return f"{label}: {what}{why}"
 
 
-def _run(ctx: Context, name: str, si: int, level: str) -> tuple[Change, ...]:
+def _run(ctx: Context, name: str, si: int, level: str, **options: Any) -> tuple[Change, ...]:
     def compute() -> tuple[Change, ...]:
         fn = _passes()[name]
         seg = ctx.doc.segments[si]
-        _, changes = fn(seg.text, ctx.protected(si), ctx.tokenizer, level=level)
+        _, changes = fn(seg.text, ctx.protected(si), ctx.tokenizer, level=level, **options)
         return tuple(c for c in changes if c.span is not None)
-    return ctx.cached(("pass", name, si, level), compute)  # type: ignore[no-any-return]
+    key = ("pass", name, si, level, tuple(sorted(options.items())))
+    return ctx.cached(key, compute)  # type: ignore[no-any-return]
 
 
 def check_pass(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -61,7 +74,8 @@ def check_pass(ctx: Context, rule: Rule) -> Iterator[Hit]:
         if not seg.text.strip():
             continue
         safe = _run(ctx, name, si, safe_level) if rule.fix == "safe" else ()
-        full = _run(ctx, name, si, level)
+        near = float(ctx.config.option(rule, "near_duplicate_threshold") or 0.0)
+        full = _run(ctx, name, si, level, **({"threshold": near} if near > 0 else {}))
         safe_keys = {(c.span, c.after) for c in safe}
         safe_spans = sorted(c.span for c in safe if c.span is not None)
         # every safe change, plus the balanced-level changes that do not overlap one

@@ -148,11 +148,14 @@ def _to_finding(ctx: Context, rule: Rule, hit: Hit) -> Finding | None:
                 break
             raw.append(e)
         if raw:
+            base = seg.text if seg is not None else doc.text
+            tokens_saved = ctx.count(base) - ctx.count(apply_edits(base, hit.edits))
+            floor = ctx.config.option(rule, "min_tokens_saved")
+            if floor is not None and rule.check == "compress-pass" and tokens_saved < int(floor):
+                return None
             located = (Edit(e.start, e.end, e.content, line_col(doc.line_starts, e.start),
                             line_col(doc.line_starts, e.end)) for e in raw)
             fix = Fix(tuple(sorted(located, key=lambda e: (e.start, e.end))), hit.applicability or rule.fix)
-            base = seg.text if seg is not None else doc.text
-            tokens_saved = ctx.count(base) - ctx.count(apply_edits(base, hit.edits))
         else:
             message += " (no automatic fix in this YAML string style)"
     return Finding(rule.code, rule.name, message, doc.path, start, end, line, col, end_line, end_col,

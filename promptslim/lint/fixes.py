@@ -132,7 +132,9 @@ def unified_diff(before: Document, after: Document) -> str:
     """A unified diff of the fixes, as ``--diff`` prints it."""
     a = before.text.splitlines(keepends=True)
     b = after.text.splitlines(keepends=True)
-    lines = difflib.unified_diff(a, b, fromfile=f"a/{before.path}", tofile=f"b/{before.path}")
+    absolute = before.path.startswith("/")
+    lines = difflib.unified_diff(a, b, fromfile=before.path if absolute else f"a/{before.path}",
+                                 tofile=before.path if absolute else f"b/{before.path}")
     out = []
     for ln in lines:
         out.append(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n")

@@ -45,7 +45,7 @@ def _shows_fix(f: Finding, unsafe: bool) -> bool:
 def _saved(n: int | None) -> str:
     if n is None:
         return ""
-    return f" ({-n:+,d} tokens)" if n else " (±0 tokens)"
+    return f" ({-n:+,d} token{'s' if abs(n) != 1 else ''})" if n else " (±0 tokens)"
 
 
 def finding_line(f: Finding, color: bool = False, unsafe: bool = False) -> str:
