@@ -238,13 +238,13 @@ def check_paths(
         model = model or DEFAULT_MODEL
         tok = get_tokenizer(model)
         base_root = Path(root) if root is not None else Path.cwd()
-        old = baseline_from_sources(sources_at_ref(base_ref, paths, base_root), tok, model)
         present = [p for p in paths if os.path.exists(p)]
         current = build_baseline(present, model=model, root=base_root, tokenizer=tok)
+        # files unchanged since base_ref keep the count just made (same tokenizer, same bytes)
+        old = baseline_from_sources(sources_at_ref(base_ref, paths, base_root), tok, model, reuse=current.files)
         gone = [str(p) for p in paths if not os.path.exists(p)]
         if gone and not old.files:
             raise InputError(f"{', '.join(gone)}: no such file or directory, here or at {base_ref}")
-        commit = resolve_ref(base_ref) if detect_git_renames else None
         where, rebaseline = f"{base_ref}", ""
         full = old
     else:
@@ -256,12 +256,13 @@ def check_paths(
         check_tokenizer(old, tok, where=where, rebaseline=rebaseline, ignore_tiktoken_version=ignore_tiktoken_version)
         base_root = Path(root) if root is not None else Path(os.path.dirname(os.path.abspath(where)))
         current = build_baseline(paths, model=model, root=base_root, tokenizer=tok)
-        commit = last_commit_of(where) if detect_git_renames else None
         scope = in_scope(paths, base_root)
         full, old = old, replace(old, files={k: v for k, v in old.files.items() if scope(k)})
     renames: dict[str, str] = {}
-    if commit and set(old.files) - set(current.files) and set(current.files) - set(old.files):
-        renames = git_renames(commit, paths, base_root)
+    if detect_git_renames and set(old.files) - set(current.files) and set(current.files) - set(old.files):
+        commit = resolve_ref(base_ref) if base_ref is not None else last_commit_of(where)
+        if commit:
+            renames = git_renames(commit, paths, base_root)
     report = check_against_baseline(old, current, thresholds, git_renames=renames, where=where,
                                     rebaseline=rebaseline, ignore_tiktoken_version=ignore_tiktoken_version)
     notes = report.notes + old.notes

@@ -91,9 +91,11 @@ def key_for(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
     return rel.replace(os.sep, "/")
 
 
-def baseline_from_sources(sources: Iterable[Source], tokenizer: Tokenizer, model: str) -> Baseline:
-    """A baseline from already-read file contents (working tree or a git revision)."""
-    records, notes = measure_sources(list(sources), tokenizer, model)
+def baseline_from_sources(sources: Iterable[Source], tokenizer: Tokenizer, model: str,
+                          reuse: Mapping[str, FileRecord] | None = None) -> Baseline:
+    """A baseline from already-read file contents (working tree or a git revision); ``reuse`` as in
+    :func:`~promptslim.gate_files.measure_sources`."""
+    records, notes = measure_sources(list(sources), tokenizer, model, reuse)
     return Baseline(dict(tokenizer.identity), model, records, FORMAT_VERSION, tuple(notes))
 
 
@@ -192,8 +194,9 @@ def loads_baseline(text: str, where: str = "baseline") -> Baseline:
     except json.JSONDecodeError as exc:
         ended = exc.pos >= len(text.rstrip()) or not text.rstrip().endswith("}")
         cut = " (the file ends before the JSON does: truncated?)" if ended else ""
-        raise BaselineError(f"{where}: baseline is not valid JSON at line {exc.lineno} column {exc.colno}: "
-                            f"{exc.msg}{cut}; {rebuild}") from None
+        at = " " if exc.msg.endswith(" at") else " at "
+        raise BaselineError(f"{where}: baseline is not valid JSON ({exc.msg}{at}line {exc.lineno} column "
+                            f"{exc.colno}){cut}; {rebuild}") from None
     if isinstance(obj, dict) and obj.get("format") == FORMAT and isinstance(obj.get("version"), int) \
             and obj["version"] > FORMAT_VERSION:
         raise BaselineError(f"{where}: baseline format version {obj['version']} is newer than this promptslim "

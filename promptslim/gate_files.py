@@ -219,13 +219,17 @@ def costs_per_call(token_counts: Sequence[int], model: str) -> list[float]:
     return [float((rate * n / _MTOK).quantize(_QUANTUM)) for n in token_counts]
 
 
-def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str) -> tuple[dict[str, FileRecord],
-                                                                                          list[str]]:
+def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str,
+                    reuse: Mapping[str, FileRecord] | None = None) -> tuple[dict[str, FileRecord], list[str]]:
     """Token records for ``sources`` plus notes on files skipped (binary, or structured non-messages).
 
     Text files are tokenized in one batch (tiktoken's thread pool); message files message by message
     through :meth:`Tokenizer.count_messages`, the request total being their sum plus reply priming.
+    ``reuse`` holds records counted *in this run with the same tokenizer and model*: a source whose
+    key and content hash match one is not counted again (counting is deterministic).
     """
+    reuse = reuse or {}
+    kept: dict[str, FileRecord] = {}
     notes: list[str] = []
     texts: list[tuple[Source, str]] = []
     chats: list[tuple[Source, str, tuple[MessageRecord, ...]]] = []
@@ -234,6 +238,10 @@ def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str)
         text = decode_blob(src.data, src.where)
         if text is None:
             notes.append(f"{src.where}: binary file, skipped")
+            continue
+        known = reuse.get(src.key)
+        if known is not None and known.sha256 == _sha256(text):
+            kept[src.key] = known
             continue
         msgs = parse_messages(text, src.key, src.where, src.explicit)
         if msgs is None:
@@ -251,4 +259,5 @@ def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str)
     costs = costs_per_call([n for _, _, n, _, _ in items], model)
     records = {src.key: FileRecord(src.key, n, _sha256(text), kind, cost, per)
                for (src, text, n, kind, per), cost in zip(items, costs, strict=True)}
+    records.update(kept)
     return dict(sorted(records.items())), notes

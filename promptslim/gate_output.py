@@ -127,7 +127,9 @@ def format_markdown(report: CheckReport, *, verbose: bool = False, accept: str =
         lines += ["| status | file | before | after | change |", "|---|---|---:|---:|---:|"]
         for d in rows:
             mark = "**" if d.failed else ""
-            lines.append(f"| {mark}{d.status}{mark} | `{_md_escape(_name(d))}` | {_num(d.before)} | "
+            name = f"`{_md_escape(d.path)}`" + (f" (renamed from `{_md_escape(d.renamed_from)}`)"
+                                                 if d.renamed_from else "")
+            lines.append(f"| {mark}{d.status}{mark} | {name} | {_num(d.before)} | "
                          f"{_num(d.after)} | {_change(d)} |")
             for m in d.messages:
                 lines.append(f"| | messages[{m.index}] ({_md_escape(m.role)}) | {_num(m.before)} | "
@@ -162,7 +164,8 @@ def format_github(report: CheckReport, *, path_prefix: str = "", accept: str = "
     fails = sorted(report.failures, key=lambda d: (_ORDER[d.status], d.path))
     for d in fails[:cap]:
         path = posixpath.normpath(posixpath.join(path_prefix, d.path)) if path_prefix else d.path
-        msg = f"{_num(d.before)} -> {_num(d.after)} tokens ({_change(d)}): {_why(d, report)}"
+        pct = f", {d.pct:+.1f}%" if d.pct is not None else ""
+        msg = f"{_num(d.before)} -> {_num(d.after)} tokens ({d.delta:+,}{pct}): {_why(d, report)}"
         lines.append(f"::error file={_escape_prop(path)},line=1,title={_escape_prop('promptslim check')}::"
                      f"{_escape_data(msg)}")
     if len(fails) > cap:

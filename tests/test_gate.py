@@ -541,3 +541,16 @@ def test_checking_some_files_leaves_the_rest_alone(repo: Path, capsys: pytest.Ca
     assert len(after.files) == 5 and after.files["prompts/sub/faq.prompt"].tokens == get_tokenizer().count(
         prose(5, "shipping"))
     assert run_cli(capsys, "check", "prompts")[1].splitlines()[0] == "promptslim check: 5 files: 5 unchanged"
+
+
+def test_base_ref_reuses_counts_only_for_identical_content(repo: Path) -> None:
+    from promptslim.gate import check_paths
+    from promptslim.gate_baseline import baseline_from_sources
+    from promptslim.gate_git import sources_at_ref
+
+    (repo / "prompts" / "system.md").write_text(prose(25))
+    (repo / "prompts" / "chat.json").write_text(json.dumps([{"role": "user", "content": "Hi"}]))
+    outcome = check_paths(["prompts"], base_ref="HEAD")
+    fresh = baseline_from_sources(sources_at_ref("HEAD", ["prompts"], repo), get_tokenizer("gpt-4o"), "gpt-4o")
+    assert outcome.baseline == fresh
+    assert fresh.files["prompts/system.md"].tokens == get_tokenizer().count(prose(20))
