@@ -190,8 +190,8 @@ def parse_messages(text: str, name: str, where: str, explicit: bool) -> list[Map
 
 
 def _sha256(text: str) -> str:
-    """Content hash over the text with line endings normalised, so a CRLF checkout hashes the same."""
-    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+    """Content hash of (line-ending normalised) text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def cost_per_call(tokens: int, model: str) -> float:
@@ -239,6 +239,7 @@ def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str,
         if text is None:
             notes.append(f"{src.where}: binary file, skipped")
             continue
+        text = text.replace("\r\n", "\n")  # a CRLF checkout counts like the LF text Python's open() reads
         known = reuse.get(src.key)
         if known is not None and known.sha256 == _sha256(text):
             kept[src.key] = known

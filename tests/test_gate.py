@@ -553,3 +553,10 @@ def test_base_ref_reuses_counts_only_for_identical_content(repo: Path) -> None:
     fresh = baseline_from_sources(sources_at_ref("HEAD", ["prompts"], repo), get_tokenizer("gpt-4o"), "gpt-4o")
     assert outcome.baseline == fresh
     assert fresh.files["prompts/system.md"].tokens == get_tokenizer().count(prose(20))
+
+
+def test_crlf_checkout_counts_and_hashes_like_lf(tmp_path: Path) -> None:
+    (tmp_path / "lf.md").write_bytes(prose(6).encode())
+    (tmp_path / "crlf.md").write_bytes(prose(6).replace("\n", "\r\n").encode())
+    files = build_baseline([tmp_path], root=tmp_path).files
+    assert files["lf.md"].tokens == files["crlf.md"].tokens and files["lf.md"].sha256 == files["crlf.md"].sha256
