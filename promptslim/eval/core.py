@@ -80,6 +80,7 @@ class Suite:
     primary_metric: str = ""
     baselines: tuple[str, ...] = ()
     setup: Callable[[Mapping[str, Any]], Any] | None = None
+    budgetless: tuple[str, ...] = ("noop",)  # methods that ignore the budget: run once, budget None
 
 
 _SUITES: dict[str, Suite] = {}

@@ -198,7 +198,7 @@ def run_eval(
             suite_budgets = list(budgets)
         for method in names:
             fn = suite.methods[method]
-            for budget in suite_budgets:
+            for budget in ([None] if method in suite.budgetless else suite_budgets):
                 label = f"{suite.name}:{method}" + (f"@{budget:g}" if budget is not None else "")
                 outs: list[MethodOutput | str]
                 if workers > 1:

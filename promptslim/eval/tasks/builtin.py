@@ -7,7 +7,7 @@ baselines at the same budget. Transforms are imported inside methods, so listing
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +92,9 @@ def text_methods(original_of: Any, score: Any) -> dict[str, Any]:
 # --- RAG -------------------------------------------------------------------------------------------
 
 def _rag_context(case: Case) -> str:
-    from ...rag import format_context, to_chunks
+    from ...rag import format_context, read_chunks
 
-    return format_context(to_chunks(_rag_chunks(case)))
+    return format_context(read_chunks(_rag_chunks(case)))
 
 
 def _rag_chunks(case: Case) -> list[dict[str, Any]]:
@@ -146,7 +146,7 @@ register_suite(Suite(
 
 # --- conversation history ----------------------------------------------------------------------------
 
-def _messages_text(messages: list[Mapping[str, Any]]) -> str:
+def _messages_text(messages: Sequence[Mapping[str, Any]]) -> str:
     from ...tokens import content_text
 
     return "\n".join(f"{m.get('role')}: {content_text(m.get('content'))}" for m in messages)
