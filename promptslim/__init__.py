@@ -17,6 +17,8 @@ from .cache import (
     to_gemini as to_gemini,
     to_openai as to_openai,
 )
+from .compress import compress_prompt as compress_prompt
+from .compress_passes import PASSES as COMPRESSION_PASSES
 from .errors import (
     InputError as InputError,
     MissingExtraError as MissingExtraError,
@@ -38,7 +40,16 @@ from .gate import (
 )
 from .history import RollingHistory as RollingHistory, fit_history as fit_history
 from .pricing import CostEstimate as CostEstimate, estimate_cost as estimate_cost
+from .rag import (
+    BM25Ranker as BM25Ranker,
+    Chunk as Chunk,
+    EmbeddingRanker as EmbeddingRanker,
+    HybridRanker as HybridRanker,
+    format_context as format_context,
+    select_chunks as select_chunks,
+)
 from .result import Change as Change, Result as Result, Savings as Savings
+from .spans import find_protected_spans as find_protected_spans
 from .summarize import extractive_summarizer as extractive_summarizer
 from .tokens import (
     DEFAULT_ENCODING as DEFAULT_ENCODING,
@@ -71,7 +82,16 @@ __all__ = [
     "get_tokenizer",
     "RollingHistory",
     "extractive_summarizer",
+    "compress_prompt",
+    "COMPRESSION_PASSES",
+    "find_protected_spans",
     "fit_history",
+    "BM25Ranker",
+    "Chunk",
+    "EmbeddingRanker",
+    "HybridRanker",
+    "format_context",
+    "select_chunks",
     "Baseline",
     "BaselineError",
     "CheckReport",

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from ._toml import load_package_toml
 from .errors import InputError
@@ -36,6 +37,8 @@ __all__ = [
     "merge_spans",
     "overlaps",
     "unprotected_segments",
+    "lower_same_length",
+    "word_alternation",
 ]
 
 Span = tuple[int, int]
@@ -59,17 +62,21 @@ class ProtectedSpan:
 
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.M)
 _INLINE_CODE = re.compile(r"``[^`\n]{1,1000}``|`[^`\n]{1,1000}`")
-_URL = re.compile(r"\b(?:https?|ftp|file)://[^\s<>\"'`]{1,2000}|\bwww\.[A-Za-z0-9-]{1,63}\.[^\s<>\"'`]{1,2000}")
+# Patterns start with a literal or a character class so the regex engine can skip ahead fast;
+# look-behind checks come after the first character for the same reason.
+_URL = re.compile(r"(?:https?|ftp|file)://[^\s<>\"'`]{1,2000}|www\.[A-Za-z0-9-]{1,63}\.[^\s<>\"'`]{1,2000}")
+_URL_START = re.compile(r"://|www\.")
+_SCHEME = re.compile(r"(?:https?|ftp|file)\Z")
 _URL_TRAIL = ".,;:!?)]}'\""
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
+_EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
 _QUOTED = re.compile(
-    r"\"[^\"\n]{1,2000}\"|\u201c[^\u201d\n]{1,2000}\u201d|(?<![\w'])'[^'\n]{1,500}'(?![\w])"
+    r"\"[^\"\n]{1,2000}\"|\u201c[^\u201d\n]{1,2000}\u201d|'(?<![\w']')[^'\n]{1,500}'(?![\w])"
     r"|\u2018[^\u2019\n]{1,500}\u2019(?![\w])|\u00ab[^\u00bb\n]{1,2000}\u00bb"
 )
 _PLACEHOLDER = re.compile(
     r"\{\{[^{}\n]{0,300}\}\}|\{%[^%\n]{0,500}%\}|\{#[^#\n]{0,500}#\}|\$\{[^{}\n]{0,300}\}"
     r"|\{[^{}\n]{1,300}\}|\[[A-Z][A-Z0-9_ -]{1,60}\]|%\([A-Za-z_]\w{0,60}\)[sdifr]"
-    r"|(?<![\w$])\$[A-Z_][A-Z0-9_]{1,60}\b|<<[^<>\n]{1,100}>>"
+    r"|\$(?<![\w$]\$)[A-Z_][A-Z0-9_]{1,60}\b|<<[^<>\n]{1,100}>>"
 )
 _TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,60}(?:\s[^<>\n]{0,500})?/?>|<!--[^\n]{0,2000}?-->")
 _KEEP = re.compile(r"<(/?)keep>", re.I)
@@ -82,21 +89,17 @@ def _number_re() -> re.Pattern[str]:
     alts = "|".join(re.escape(u) for u in sorted(set(units), key=len, reverse=True))
     # currency sign, digits with inner separators (1,000.5 / 12/14/1937 / 10:30 / 2024-01-01), then
     # an optional percent sign or unit word.
-    return re.compile(
-        rf"(?<![\w.])[-+]?[$€£¥]?\d+(?:[.,:/-]\d+)*(?:%|\s?(?:{alts})(?![\w]))?",
-        re.I,
-    )
+    return re.compile(rf"\d+(?:[.,:/-]\d+)*(?:%|\s?(?:{alts})(?![\w]))?", re.I)
 
 
 @cache
-def _constraint_re() -> tuple[re.Pattern[str], int]:
+def _constraint_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
     table = load_package_toml("rules/spans.toml")
-    words = sorted(set(table["constraint_words"]), key=len, reverse=True)
-    alts = "|".join(re.escape(w).replace("'", "['\u2019]") for w in words)
-    return re.compile(rf"\b(?:{alts})\b", re.I), int(table["constraint_window_words"])
+    window = int(table["constraint_window_words"])
+    return re.compile(word_alternation(sorted(set(table["constraint_words"])))), re.compile(_AFTER_WORDS % window)
 
 
-_AFTER_WORDS = re.compile(r"(?:[^\S\n]{1,20}[^\s.!?]{1,60})")
+_AFTER_WORDS = r"(?:[^\S\n]{1,20}[^\s.!?]{1,60}){0,%d}"  # template: up to N following words
 
 
 def _fences(text: str) -> Iterator[Span]:
@@ -133,8 +136,78 @@ def _keeps(text: str) -> Iterator[Span]:
         yield start, len(text)
 
 
+def _numbers(text: str) -> Iterator[Span]:
+    """Numbers that start a token (not "v1.2", "x86"), with a sign or currency sign before them."""
+    for m in _number_re().finditer(text):
+        a, b = m.span()
+        if a and text[a - 1] in "$€£¥":
+            a -= 1
+        if a and text[a - 1] in "+-" and (a < 2 or not text[a - 2].isalnum()):
+            a -= 1
+        if a and (text[a - 1].isalnum() or text[a - 1] in "._"):
+            continue
+        yield a, b
+
+
+def _emails(text: str) -> Iterator[Span]:
+    for m in _EMAIL_DOMAIN.finditer(text):
+        a = m.start()
+        while a > 0 and m.start() - a < 64 and (text[a - 1].isalnum() or text[a - 1] in "._+-"):
+            a -= 1
+        if a < m.start():
+            yield a, m.end()
+
+
+def word_alternation(words: Sequence[str], space: str = r"[ \t]+") -> str:
+    """A regex finding lower-case ``words`` (or phrases; a space matches ``space``) as whole words
+    in ``" " + lower_same_length(text)``: one separator character, then the word as group 1.
+
+    The alternation is factored by common prefixes and starts with a character class, which makes
+    Python's regex engine several times faster than ``\b(?:w1|w2|...)\b``.
+    """
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict[str, Any]) -> str:
+        end = "" in node
+        alts = [(space if ch == " " else re.escape(ch)) + build(child)
+                for ch, child in sorted(node.items()) if ch != ""]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if end else body
+
+    return rf"[^a-z0-9'\-_]({build(trie)})(?![a-z0-9'\-_])"
+
+
+def lower_same_length(text: str) -> str:
+    """``text.lower()`` when that keeps every index (almost always); else a per-character version."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    odd = "".join(c for c in set(text) if len(c.lower()) != 1)  # "\u0130".lower() has 2 chars
+    return re.sub(f"[{re.escape(odd)}]", lambda m: m.group().lower()[0], text).lower()
+
+
 def _urls(text: str) -> Iterator[Span]:
-    for m in _URL.finditer(text):
+    pos = 0
+    while True:
+        s = _URL_START.search(text, pos)
+        if s is None:
+            return
+        if s.group() == "://":
+            sch = _SCHEME.search(text, max(0, s.start() - 5), s.start())
+            m = _URL.match(text, sch.start()) if sch else None
+        else:
+            m = _URL.match(text, s.start()) if not (s.start() and text[s.start() - 1].isalnum()) else None
+        if m is None:
+            pos = s.end()
+            continue
+        pos = m.end()
         a, b = m.span()
         while b > a and text[b - 1] in _URL_TRAIL:
             # keep a closing bracket that balances one inside the URL (wikipedia-style links)
@@ -191,9 +264,9 @@ def classify_protected_spans(
     if "url" in wanted and ("://" in text or "www." in text):
         add("url", _urls(text))
     if "email" in wanted and "@" in text:
-        add("email", (m.span() for m in _EMAIL.finditer(text)))
+        add("email", _emails(text))
     if "number" in wanted:
-        add("number", (m.span() for m in _number_re().finditer(text)))
+        add("number", _numbers(text))
     if "quoted" in wanted:
         add("quoted", (m.span() for m in _QUOTED.finditer(text)))
     if "placeholder" in wanted:
@@ -231,23 +304,21 @@ def find_protected_spans(text: str, protect: Iterable[Protect] = ()) -> tuple[Sp
 def find_constraint_spans(text: str) -> tuple[Span, ...]:
     """Sorted, merged ranges around negations and hard constraints: the word before, the
     constraint word and the next few words (within the sentence). Passes leave them alone."""
-    pattern, window = _constraint_re()
+    pattern, after = _constraint_re()
     spans: list[Span] = []
-    for m in pattern.finditer(text):
-        a, b = m.span()
-        # one word back ("do not", "must only"), bounded and on the same line
-        k = a
+    for m in pattern.finditer(" " + lower_same_length(text).replace("\u2019", "'")):
+        a, b = m.start(1) - 1, m.end(1) - 1
+        # one word back for "not" ("do not", "must not"), bounded and on the same line
+        k = a if m.group(1) == "not" else 0
         while k > 0 and a - k < 20 and text[k - 1] in " \t":
             k -= 1
         j = k
-        while j > 0 and k - j < 30 and not text[j - 1].isspace():
+        while k and j > 0 and k - j < 30 and not text[j - 1].isspace():
             j -= 1
         if j < k and text[k - 1] not in ".!?;:":
             a = j
-        for _ in range(window):
-            w = _AFTER_WORDS.match(text, b)
-            if not w:
-                break
+        w = after.match(text, b)
+        if w:
             b = w.end()
         spans.append((a, b))
     return merge_spans(spans)

@@ -1,0 +1,270 @@
+"""System-prompt compression: ``compress_prompt`` runs small, token-verified passes to a fixed point.
+
+Levels: ``safe`` (layout and verified phrase rewrites), ``balanced`` (default; adds filler and
+politeness removal and exact duplicate sentences), ``aggressive`` (adds stacked role adjectives,
+intensifiers and self-information pruning). Protected spans (code, URLs, e-mails, numbers,
+quoted strings, placeholders, tags, ``<keep>`` regions, ``protect=``) are never altered;
+negations and hard constraints stay with their clause; the output never has more tokens than the
+input; the result is deterministic and, at ``safe`` and ``balanced``, idempotent.
+
+>>> r = compress_prompt("I want you to act as a poet. In order to rhyme, please use short lines.")
+>>> r.value
+'Act as a poet. To rhyme, use short lines.'
+>>> r.savings.saved > 0
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .compress_kit import LEVELS, Span, level_rank, map_spans
+from .compress_passes import PASS_ORDER, PASSES
+from .errors import InputError
+from .result import Change, Result, Savings
+from .spans import Protect, classify_protected_spans, find_constraint_spans, find_protected_spans, merge_spans
+from .tokens import Tokenizer, get_tokenizer
+
+__all__ = ["compress_prompt", "COMPRESSION_LEVELS", "COMPRESSION_BACKENDS", "DEFAULT_MAX_CHARS"]
+
+COMPRESSION_LEVELS = LEVELS
+COMPRESSION_BACKENDS = ("rules", "llmlingua2")
+DEFAULT_MAX_CHARS = 5_000_000
+_MAX_ROUNDS = 8
+
+
+def compress_prompt(
+    text: str,
+    level: str = "balanced",
+    protect: Iterable[Protect] = (),
+    tokenizer: Tokenizer | str | None = None,
+    backend: str = "rules",
+    *,
+    passes: Sequence[str] | None = None,
+    near_duplicates: float | None = None,
+    embedder: Any = None,
+    model: str | None = None,
+    rate: float = 0.5,
+    max_chars: int | None = DEFAULT_MAX_CHARS,
+) -> Result[str]:
+    """Compress a system prompt (or any instruction text) and report what changed.
+
+    ``tokenizer`` is a :class:`Tokenizer` or a model name (default ``o200k_base``); every rewrite
+    is verified with it. ``passes`` overrides the level's pass list (names from
+    :data:`promptslim.compress_passes.PASSES`). ``near_duplicates`` (cosine threshold such as
+    0.9) also removes near-duplicate sentences by embedding similarity (extra ``semantic``).
+    ``backend="llmlingua2"`` runs LLMLingua-2 (extra ``llmlingua``; ``model`` is a local model
+    folder or hub name, ``rate`` the share of tokens to keep) on the unprotected text after the
+    rule passes. Text longer than ``max_chars`` raises :class:`InputError`.
+
+    Each change's ``span`` is relative to the text its pass received; ``location`` names the pass
+    application (``"pass 3 (filler)"``), so replaying each group of changes in order reproduces
+    the output.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"compress_prompt expects a str, got {type(text).__name__}")
+    level_rank(level)
+    if backend not in COMPRESSION_BACKENDS:
+        raise InputError(f"unknown compression backend {backend!r}; choose one of {', '.join(COMPRESSION_BACKENDS)}")
+    if max_chars is not None and len(text) > max_chars:
+        raise InputError(
+            f"prompt has {len(text):,} characters, over the {max_chars:,}-character limit; "
+            "pass max_chars=None (or a larger limit) to compress it anyway"
+        )
+    tok = get_tokenizer(tokenizer)
+    if isinstance(protect, str):
+        protect = (protect,)
+    protect = tuple(protect)
+    if not text:
+        return Result("", Savings(0, 0, tok.name, tok.exact), ())
+    order = tuple(PASS_ORDER[level] if passes is None else passes)
+    unknown = [p for p in order if p not in PASSES]
+    if unknown:
+        raise InputError(f"unknown compression passes {unknown}; known: {', '.join(PASSES)}")
+    if near_duplicates is not None and "duplicates" not in order:
+        order = order + ("duplicates",)
+
+    before = tok.count(text)
+    cur, changes = _run_rules(text, order, level, protect, tok, near_duplicates, embedder)
+    if backend == "llmlingua2":
+        from .backends.llmlingua import llmlingua2_pass
+
+        spans = find_protected_spans(cur, protect)
+        new, ch = llmlingua2_pass(cur, spans, tok, model=model, rate=rate, level=level)
+        if ch:
+            k = len({c.location for c in changes}) + 1
+            changes.extend(dataclasses.replace(c, location=f"pass {k} (llmlingua2)") for c in ch)
+            cur = new
+    after = tok.count(cur)
+    if after > before:  # never longer: a pathological interaction of edits; give the input back
+        return Result(text, Savings(before, before, tok.name, tok.exact), ())
+    return Result(cur, Savings(before, after, tok.name, tok.exact), tuple(changes))
+
+
+# Passes whose decisions depend only on the line they edit (and, for layout, the lines around
+# it): after the first round they re-run only on the lines the previous round changed.
+_LOCAL_PASSES = frozenset({"layout", "verbose", "filler", "role_adjectives", "prune"})
+_LINE_KINDS = ("inline_code", "url", "email", "number", "quoted", "placeholder", "tag")
+_BLOCK_KINDS = ("code_block", "front_matter", "keep")
+_CONTEXT_LINES = 2
+
+
+def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Protect, ...], tok: Tokenizer,
+               near_duplicates: float | None, embedder: Any) -> tuple[str, list[Change]]:
+    """Run the passes in order, round after round, until a round changes nothing: a fixed point,
+    which makes compression idempotent. Round 1 covers the whole text; later rounds re-check only
+    the lines around the previous round's edits (local passes) and re-run the duplicate search
+    when the text changed since it last ran."""
+    state = _State(text, order, level, protect, tok, near_duplicates, embedder)
+    prot: tuple[Span, ...] = find_protected_spans(text, protect)
+    cons: tuple[Span, ...] = find_constraint_spans(text)
+    for name in order:
+        new, ch = PASSES[name](state.text, prot, tok, **state.options(name, cons))
+        if name == "duplicates":
+            state.dup_version = state.version + (1 if ch else 0)
+        if ch:
+            state.record(name, new, ch)
+            prot = map_spans(prot, ch)
+            cons = map_spans(cons, ch)
+    for _ in range(_MAX_ROUNDS - 1):
+        dirty, state.dirty = state.dirty, []
+        need_dups = "duplicates" in order and state.dup_version != state.version
+        if not dirty and not need_dups:
+            break
+        blocks = state.prepare_blocks(_blocks(state.text, dirty))
+        for name in order:
+            if name == "duplicates":
+                if state.dup_version == state.version:
+                    continue
+                new, ch = PASSES[name](state.text, find_protected_spans(state.text, protect), tok,
+                                       **state.options(name, None))
+                state.dup_version = state.version + (1 if ch else 0)
+                if ch:
+                    state.record(name, new, ch)
+                    blocks = state.prepare_blocks(_map_blocks([b[:2] for b in blocks], ch))
+                continue
+            if blocks:
+                blocks = state.run_on_blocks(name, blocks)
+    return state.text, state.changes
+
+
+# a block of whole lines to re-check: (start, end, protected spans, constraint spans), spans
+# relative to the block start
+_Block = tuple[int, int, tuple[Span, ...], tuple[Span, ...]]
+
+
+class _State:
+    """The text being compressed, the changes so far and the ranges the current round touched."""
+
+    def __init__(self, text: str, order: Sequence[str], level: str, protect: tuple[Protect, ...],
+                 tok: Tokenizer, near_duplicates: float | None, embedder: Any) -> None:
+        self.text = text
+        self.level = level
+        self.protect = protect
+        self.tok = tok
+        self.near = near_duplicates
+        self.embedder = embedder
+        self.changes: list[Change] = []
+        self.dirty: list[Span] = []
+        self.version = 0
+        self.dup_version = -1
+        self.applied = 0
+
+    def options(self, name: str, cons: Sequence[Span] | None) -> dict[str, Any]:
+        opts: dict[str, Any] = {"level": self.level, "constraint_spans": cons}
+        if name == "duplicates" and self.near is not None:
+            opts["threshold"] = self.near
+            opts["embedder"] = self.embedder
+        return opts
+
+    def record(self, name: str, new: str, ch: Sequence[Change]) -> None:
+        self.applied += 1
+        self.changes.extend(dataclasses.replace(c, location=f"pass {self.applied} ({name})") for c in ch)
+        self.dirty = list(map_spans(self.dirty, ch, keep_empty=True)) + _output_ranges(ch)
+        self.text = new
+        self.version += 1
+
+    def prepare_blocks(self, blocks: Sequence[Span]) -> list[_Block]:
+        """Attach protected and constraint spans to each block: line kinds found in the block,
+        block kinds and the caller's ``protect`` found in the whole text (they may cross edges)."""
+        text = self.text
+        wide = merge_spans((s.start, s.end) for s in classify_protected_spans(text, self.protect, kinds=_BLOCK_KINDS))
+        out: list[_Block] = []
+        for a, b in blocks:
+            sub = text[a:b]
+            spans = [(s.start, s.end) for s in classify_protected_spans(sub, kinds=_LINE_KINDS)]
+            spans.extend((max(x, a) - a, min(y, b) - a) for x, y in wide if x < b and y > a)
+            out.append((a, b, merge_spans(spans), find_constraint_spans(sub)))
+        return out
+
+    def run_on_blocks(self, name: str, blocks: list[_Block]) -> list[_Block]:
+        """Run a local pass on each block of whole lines; record one combined change list in
+        full-text coordinates; return the blocks moved and their spans mapped through the edits."""
+        text = self.text
+        pieces: list[str] = []
+        pos = 0
+        all_ch: list[Change] = []
+        new_blocks: list[_Block] = []
+        delta = 0
+        for a, b, prot, cons in blocks:
+            sub = text[a:b]
+            opts = self.options(name, cons)
+            opts["text_start"] = a == 0
+            opts["text_end"] = b == len(text)
+            new_sub, ch = PASSES[name](sub, prot, self.tok, **opts)
+            pieces.append(text[pos:a])
+            pieces.append(new_sub)
+            pos = b
+            if ch:
+                all_ch.extend(dataclasses.replace(c, span=(c.span[0] + a, c.span[1] + a)) for c in ch if c.span)
+                prot, cons = map_spans(prot, ch), map_spans(cons, ch)
+            new_blocks.append((a + delta, a + delta + len(new_sub), prot, cons))
+            delta += len(new_sub) - (b - a)
+        if all_ch:
+            pieces.append(text[pos:])
+            self.record(name, "".join(pieces), all_ch)
+        return new_blocks
+
+
+def _output_ranges(changes: Sequence[Change]) -> list[Span]:
+    """Where each change's replacement text sits in the pass's output."""
+    out = []
+    delta = 0
+    for c in changes:
+        assert c.span is not None
+        start = c.span[0] + delta
+        out.append((start, start + len(c.after)))
+        delta += len(c.after) - (c.span[1] - c.span[0])
+    return out
+
+
+def _blocks(text: str, dirty: Sequence[Span]) -> list[Span]:
+    """Runs of whole lines around the dirty ranges (with context lines), merged, sorted."""
+    n = len(text)
+    out: list[list[int]] = []
+    for a, b in sorted(dirty):
+        start = text.rfind("\n", 0, min(a, n)) + 1
+        for _ in range(_CONTEXT_LINES):
+            if start == 0:
+                break
+            start = text.rfind("\n", 0, start - 1) + 1
+        end = max(a, b)
+        for _ in range(_CONTEXT_LINES + 1):
+            k = text.find("\n", end)
+            if k < 0:
+                end = n
+                break
+            end = k + 1
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def _map_blocks(blocks: Sequence[Span], changes: Sequence[Change]) -> list[Span]:
+    """Blocks after a whole-text pass: moved with the edits (duplicates never cross them much;
+    a block that vanished is dropped)."""
+    return [s for s in map_spans(blocks, changes) if s[1] > s[0]]

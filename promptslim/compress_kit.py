@@ -1,0 +1,403 @@
+"""Shared machinery of the compression passes: candidate edits, token-verified application,
+sentence-start and case handling, and a fast word-sequence phrase matcher for rewrite tables.
+
+Every pass proposes :class:`Edit` candidates on its input text and hands them to
+:func:`apply_edits`, which keeps an edit only where the tokenizer confirms, in a window of
+context around it, that it saves tokens (so a rule never makes a prompt longer), and records a
+:class:`~promptslim.result.Change` whose ``span`` is the range in the pass's input.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .result import Change
+from .spans import lower_same_length, overlaps, word_alternation
+from .tokens import Tokenizer
+
+__all__ = [
+    "Span",
+    "PassFn",
+    "Edit",
+    "LEVELS",
+    "level_rank",
+    "apply_edits",
+    "removal_edit",
+    "is_sentence_start",
+    "match_case",
+    "PhraseEntry",
+    "PhraseTable",
+    "map_spans",
+]
+
+Span = tuple[int, int]
+LEVELS = ("safe", "balanced", "aggressive")
+
+
+def level_rank(level: str) -> int:
+    """0, 1, 2 for safe, balanced, aggressive; a clear error for anything else."""
+    try:
+        return LEVELS.index(level)
+    except ValueError:
+        from .errors import InputError
+
+        raise InputError(f"unknown compression level {level!r}; choose one of {', '.join(LEVELS)}") from None
+
+
+class PassFn(Protocol):
+    """A compression pass: pure, deterministic, never touching ``protected_spans``."""
+
+    def __call__(self, text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer, *,
+                 level: str = "balanced", **options: object) -> tuple[str, tuple[Change, ...]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """A proposed replacement of ``text[start:end]`` by ``replacement``."""
+
+    start: int
+    end: int
+    replacement: str
+    kind: str = "rewrite"
+    reason: str = ""
+
+
+def _window(text: str, a: int, b: int) -> Span:
+    """A few words of context around ``[a, b)`` on the same line, cut at word starts (pre-token
+    boundaries). Staying on one line makes every pass decision line-local, which lets
+    compression re-check only the lines it changed."""
+    n = len(text)
+    left = a
+    lim = max(0, a - 48)
+    while left > lim and text[left - 1] in " \t":
+        left -= 1
+    while left > lim and not text[left - 1].isspace():
+        left -= 1
+    right = b
+    lim = min(n, b + 48)
+    while right < lim and text[right] in " \t":
+        right += 1
+    while right < lim and not text[right].isspace():
+        right += 1
+    return left, right
+
+
+def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: str, *,
+                min_saved: int = 1, protected: Sequence[Span] = ()) -> tuple[str, tuple[Change, ...]]:
+    """Apply non-overlapping ``edits`` left to right where each saves at least ``min_saved`` tokens.
+
+    Each edit is measured on a window of context in the text as already edited to its left, so
+    neighbouring edits are judged together. Edits that overlap an earlier accepted one, touch a
+    ``protected`` span, or do not shorten the text by characters or tokens are dropped.
+    """
+    enc = tokenizer.encoding
+    out: list[str] = []
+    changes: list[Change] = []
+    pos = 0
+    accepted: list[Edit] = []
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if e.start < pos or e.end < e.start or text[e.start:e.end] == e.replacement:
+            continue
+        if protected and overlaps(protected, e.start, e.end):
+            continue
+        left, right = _window(text, e.start, e.end)
+        # left context as already edited: replay accepted edits that fall inside the window
+        recent = accepted[-8:]
+        for prev in recent:
+            if prev.start < left < prev.end:
+                left = prev.start
+        pieces: list[str] = []
+        cur = left
+        for prev in recent:
+            if prev.start >= left:
+                pieces.append(text[cur:prev.start])
+                pieces.append(prev.replacement)
+                cur = prev.end
+        ctx_left = "".join(pieces) + text[cur:e.start]
+        ctx_right = text[e.end:right]
+        before = ctx_left + text[e.start:e.end] + ctx_right
+        after = ctx_left + e.replacement + ctx_right
+        saved = len(enc.encode_ordinary(before)) - len(enc.encode_ordinary(after))
+        if saved < min_saved or (saved == 0 and len(after) >= len(before)):
+            continue
+        out.append(text[pos:e.start])
+        out.append(e.replacement)
+        pos = e.end
+        accepted.append(e)
+        changes.append(Change(kind=e.kind, rule=rule, span=(e.start, e.end), before=text[e.start:e.end],
+                              after=e.replacement, tokens_saved=saved, reason=e.reason))
+    if not changes:
+        return text, ()
+    out.append(text[pos:])
+    return "".join(out), tuple(changes)
+
+
+_LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|[A-Za-z][.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
+_CLOSERS = "\"')]}\u201d\u2019*_"
+
+
+def is_sentence_start(text: str, pos: int) -> bool:
+    """True when ``pos`` begins a sentence: start of text or line (after a list marker, heading
+    mark or quote), or after ``.``, ``!`` or ``?`` (and closing quotes) plus whitespace."""
+    k = pos
+    while k > 0 and text[k - 1] in " \t":
+        k -= 1
+    line_start = text.rfind("\n", 0, k) + 1
+    if _LINE_PREFIX.fullmatch(text, line_start, pos):
+        return True
+    if k == pos:
+        return False
+    j = k
+    while j > line_start and text[j - 1] in _CLOSERS:
+        j -= 1
+    return j > line_start and text[j - 1] in ".!?"
+
+
+def match_case(replacement: str, matched: str, sentence_start: bool) -> str:
+    """Give ``replacement`` the case of ``matched``: ALL CAPS stays all caps; a capitalised
+    sentence start stays capitalised; otherwise the table's own spelling is kept."""
+    if not replacement:
+        return replacement
+    letters = [c for c in matched if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return replacement.upper()
+    if sentence_start and matched[:1].isupper():
+        return replacement[0].upper() + replacement[1:]
+    return replacement
+
+
+def removal_edit(text: str, a: int, b: int, reason: str, protected: Sequence[Span] = (),
+                 constraints: Sequence[Span] = (), kind: str = "remove") -> Edit | None:
+    """An edit deleting ``text[a:b]`` cleanly: with its comma and spacing, re-capitalising a
+    sentence start, dropping a line left empty; None when no clean deletion exists."""
+    n = len(text)
+    start_of_sentence = is_sentence_start(text, a)
+    j = b
+    if j < n and text[j] == ",":
+        j += 1
+    k = j
+    while k < n and text[k] in " \t":
+        k += 1
+    if k < n and (text[k].isalnum() or text[k] in "\"'`({[$\u201c"):
+        # followed by more of the sentence: delete up to the next word
+        if k == j and j == b:
+            return None  # glued to the next word: not a whole-word deletion
+        end, repl = k, ""
+        if start_of_sentence and text[k].islower():
+            if overlaps(protected, k, k + 1):
+                return None
+            end, repl = k + 1, text[k].upper()
+        if overlaps(constraints, a, k):
+            return None
+        start = a
+    elif k >= n or text[k] in "\r\n" or text[k] in ".!?;:)":
+        # at the end of a clause: take the spaces (and a comma) before the phrase instead
+        start = a
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        if start > 0 and text[start - 1] == "," and not start_of_sentence:
+            start -= 1
+        end = b if j == b else j
+        repl = ""
+        if start_of_sentence and k < n and text[k] in ".!?":
+            # the phrase is a whole sentence ("Thank you!"): drop it with its punctuation
+            end = k
+            while end < n and text[end] in ".!?":
+                end += 1
+            while end < n and text[end] in " \t":
+                end += 1
+            if end < n and text[end] not in "\r\n":
+                start = a  # more sentences follow on this line: keep the spacing before
+        elif not start_of_sentence and text[k:k + 1] in ("\n", "\r", "") and start > 0 and text[start - 1] in ".!?":
+            pass
+        if overlaps(constraints, start, end):
+            return None
+    else:
+        return None
+    # a line left blank disappears together with its line break
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    le = n if le < 0 else le
+    if not text[ls:start].strip() and not text[end:le].strip() and not repl:
+        start = ls
+        end = le + 1 if le < n else le
+        if end == n and start > 0:  # last line: eat the preceding newline instead
+            start -= 1
+            if start > 0 and text[start - 1] == "\r":
+                start -= 1
+    return Edit(start, end, repl, kind, reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# phrase tables: word sequences matched case-insensitively on whole words, within one line
+
+_WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseEntry:
+    """One table row: the lower-case words to find, what replaces them, and when it applies."""
+
+    words: tuple[str, ...]
+    replacement: str
+    level: int = 0
+    sentence_start: bool = False      # only at the start of a sentence
+    whole_sentence: bool = False      # only when the phrase is the whole sentence
+    not_after: frozenset[str] = field(default_factory=frozenset)
+    not_before: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def phrase(self) -> str:
+        return " ".join(self.words)
+
+
+class PhraseTable:
+    """Phrases in a word trie; :meth:`find` jumps between candidate first words with one regex
+    and walks the trie from each, taking the longest phrase that applies."""
+
+    def __init__(self, entries: Iterable[PhraseEntry]) -> None:
+        # trie node: {word: child}; the key "" holds the entries ending at that node
+        root: dict[str, Any] = {}
+        for e in entries:
+            node = root
+            for w in e.words:
+                node = node.setdefault(w, {})
+            node.setdefault("", []).append(e)
+        self.root = root
+        # candidate starts: the first two words of each phrase (one for one-word phrases), so the
+        # regex skips the many common first words ("in", "a", "it") not followed by a match
+        starts = {" ".join(e.words[:2]) for node in _terminals(root) for e in node}
+        # matched on " " + lower-cased text: one separator character, then a phrase start
+        self._first_re = re.compile(word_alternation(sorted(starts), r"[ \t]+")) if root else None
+
+    @classmethod
+    def from_mapping(cls, levels: Mapping[str, Mapping[str, str]]) -> PhraseTable:
+        """Build from ``{level: {phrase: replacement}}`` (the verbose-phrase TOML layout)."""
+        entries = []
+        for level, table in levels.items():
+            rank = level_rank(level)
+            for phrase, repl in table.items():
+                entries.append(PhraseEntry(tuple(phrase.lower().split()), repl, rank))
+        return cls(entries)
+
+    def find(self, text: str, level: int) -> Iterator[tuple[int, int, PhraseEntry]]:
+        """Non-overlapping ``(start, end, entry)`` matches of entries at or below ``level``."""
+        if self._first_re is None:
+            return
+        low = lower_same_length(text).replace("\u2019", "'")
+        padded = " " + low
+        pos = 0
+        n = len(low)
+        word_at = _WORD.match
+        root = self.root
+        for m in self._first_re.finditer(padded):
+            a = m.start(1) - 1
+            if a < pos:
+                continue
+            node = root
+            ends: list[tuple[int, list[PhraseEntry]]] = []
+            first = m.group(1).split()
+            end = a + len(first[0])
+            node = root[first[0]]
+            if len(first) > 1:
+                if "" in node:
+                    ends.append((end, node[""]))
+                node = node[first[1]]
+                end = m.end() - 1
+            while True:
+                if "" in node:
+                    ends.append((end, node[""]))
+                if len(node) == ("" in node):
+                    break
+                k = end
+                while k < n and (low[k] == " " or low[k] == "\t"):
+                    k += 1
+                if k == end:
+                    break
+                wm = word_at(low, k)
+                if wm is None:
+                    break
+                child = node.get(wm.group())
+                if child is None:
+                    break
+                node = child
+                end = wm.end()
+            found = None
+            for end, entries in reversed(ends):
+                for e in entries:
+                    if e.level > level:
+                        continue
+                    if e.not_after and _prev_word(low, a) in e.not_after:
+                        continue
+                    if e.not_before and _next_word(low, end) in e.not_before:
+                        continue
+                    found = (end, e)
+                    break
+                if found:
+                    break
+            if found:
+                yield a, found[0], found[1]
+                pos = found[0]
+
+
+def _terminals(node: dict[str, Any]) -> Iterator[list[PhraseEntry]]:
+    for key, child in node.items():
+        if key == "":
+            yield child
+        else:
+            yield from _terminals(child)
+
+
+def _prev_word(low: str, a: int) -> str:
+    k = a
+    while k > 0 and low[k - 1] in " \t":
+        k -= 1
+    j = k
+    while j > 0 and (low[j - 1].isalnum() or low[j - 1] in "'-"):
+        j -= 1
+    return low[j:k]
+
+
+def _next_word(low: str, b: int) -> str:
+    k = b
+    n = len(low)
+    while k < n and low[k] in " \t":
+        k += 1
+    m = _WORD.match(low, k)
+    return m.group() if m else ""
+
+
+def map_spans(spans: Sequence[Span], changes: Sequence[Change], keep_empty: bool = False) -> tuple[Span, ...]:
+    """Move ``spans`` of a pass's input to its output, given the pass's (non-overlapping) changes.
+
+    Endpoints shift by the length change of every edit wholly before them; an edit inside a span
+    shrinks or grows it; spans that become empty are dropped unless ``keep_empty``. Used to carry
+    protected and constraint spans through a pipeline.
+    """
+    changes = [c for c in changes if c.span]
+    if not changes:
+        return tuple(spans)
+    starts = [c.span[0] for c in changes if c.span]
+    ends = [c.span[1] for c in changes if c.span]
+    deltas = [0]
+    for c in changes:
+        assert c.span is not None
+        deltas.append(deltas[-1] + len(c.after) - (c.span[1] - c.span[0]))
+
+    def move(p: int, is_end: bool) -> int:
+        i = bisect.bisect_right(ends, p)  # edits ending at or before p
+        q = p + deltas[i]
+        if i < len(starts) and starts[i] < p < ends[i]:  # p inside an edit: clamp to its output
+            q = starts[i] + deltas[i] + (len(changes[i].after) if is_end else 0)
+        return q
+
+    out = []
+    for a, b in spans:
+        na, nb = move(a, False), move(b, True)
+        if nb > na or (keep_empty and nb == na):
+            out.append((na, nb))
+    return tuple(out)
