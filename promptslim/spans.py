@@ -61,7 +61,7 @@ class ProtectedSpan:
 
 
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.M)
-_INLINE_CODE = re.compile(r"``[^`\n]{1,1000}``|`[^`\n]{1,1000}`")
+_INLINE_CODE = re.compile(r"``(?:[^`\n]|`(?!`)){1,1000}``|`[^`\n]{1,1000}`")
 # Patterns start with a literal or a character class so the regex engine can skip ahead fast;
 # look-behind checks come after the first character for the same reason.
 _URL = re.compile(r"(?:https?|ftp|file)://[^\s<>\"'`]{1,2000}|www\.[A-Za-z0-9-]{1,63}\.[^\s<>\"'`]{1,2000}")
