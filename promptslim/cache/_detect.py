@@ -52,6 +52,7 @@ class _Pattern:
     full_span: bool
     lower: bool
     needs: str
+    gate: re.Pattern[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ def _table() -> _Table:
         patterns.append(_Pattern(raw["kind"], raw["label"], compiled, bool(raw.get("cue", False)),
                                  raw.get("validate", ""), bool(raw.get("in_code", True)),
                                  bool(raw.get("full_span", False)), "i" in raw.get("flags", ""),
-                                 raw.get("needs", "")))
+                                 raw.get("needs", ""), re.compile(raw["gate"]) if raw.get("gate") else None))
     cue = data["cue"]
     return _Table(tuple(patterns), re.compile(cue["regex"]), int(cue["window"]), int(cue["after"]),
                   frozenset(names["role_mailboxes"]))
@@ -118,20 +119,22 @@ def code_fence_spans(text: str) -> list[tuple[int, int]]:
 
 
 _DIGIT = re.compile(r"\d")
+_MERGE_GAP = 256
 
 
-def _digit_lines(text: str) -> list[tuple[int, int]]:
-    """Ranges of consecutive lines that contain a digit (every shipped pattern is line-local)."""
+def _gate_lines(text: str, gate: re.Pattern[str] = _DIGIT) -> list[tuple[int, int]]:
+    """Ranges of nearby lines where ``gate`` matches (a digit by default); every shipped pattern is
+    line-local, so scanning only these ranges finds the same matches."""
     ranges: list[tuple[int, int]] = []
     pos = 0
     while True:
-        m = _DIGIT.search(text, pos)
+        m = gate.search(text, pos)
         if m is None:
             return ranges
         start = text.rfind("\n", 0, m.start()) + 1
         nl = text.find("\n", m.end())
         end = len(text) if nl < 0 else nl
-        if ranges and start <= ranges[-1][1] + 1:
+        if ranges and start <= ranges[-1][1] + _MERGE_GAP:  # few long scans beat many short ones
             ranges[-1] = (ranges[-1][0], end)
         else:
             ranges.append((start, end))
@@ -171,7 +174,11 @@ def _validated(table: _Table, pat: _Pattern, text: str, m: re.Match[str]) -> tup
     check = pat.validate
     if check == "hex_id":
         digits = sum(c.isdigit() for c in value)
-        if digits < 2 or len(value) - digits < 2:
+        if digits < 2 or len(value) - digits < 2 or (value != value.lower() and value != value.upper()):
+            return None
+    elif check in ("clock", "clock12"):
+        hour = int(value[: value.index(":")] if ":" in value else re.match(r"\d+", value).group())  # type: ignore[union-attr]
+        if (check == "clock" and hour > 23) or (check == "clock12" and not 1 <= hour <= 12):
             return None
     elif check == "has_digit":
         value = value.rstrip(".:/-_")
@@ -192,9 +199,12 @@ def _validated(table: _Table, pat: _Pattern, text: str, m: re.Match[str]) -> tup
         local = value.split("@", 1)[0].lower()
         if local in table.role_mailboxes:
             return None
+    elif check == "day_first":
+        if not 1 <= int(re.match(r"\d+", value).group()) <= 31:  # type: ignore[union-attr]
+            return None
     elif check == "date_numeric":
         a, b = (int(x) for x in re.split(r"[/.]", value)[:2])
-        if a > 12 and b > 12:
+        if not (1 <= a <= 31 and 1 <= b <= 31) or (a > 12 and b > 12):
             return None
     if end <= start:
         return None
@@ -250,10 +260,14 @@ def find_dynamic_spans(
         if kinds is not None and pat.kind not in kinds:
             continue
         subject = lowered if pat.lower else text
-        if pat.needs == "digit":
-            if digit_ranges is None:
-                digit_ranges = _digit_lines(text)
-            matches: Iterable[re.Match[str]] = (m for a, b in digit_ranges for m in pat.regex.finditer(subject, a, b))
+        if pat.gate is not None or pat.needs == "digit":
+            if pat.gate is not None:
+                ranges = _gate_lines(text, pat.gate)
+            else:
+                if digit_ranges is None:
+                    digit_ranges = _gate_lines(text)
+                ranges = digit_ranges
+            matches: Iterable[re.Match[str]] = (m for a, b in ranges for m in pat.regex.finditer(subject, a, b))
         elif pat.needs and pat.needs not in text:
             continue
         else:

@@ -16,7 +16,7 @@ import hashlib
 import math
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -125,6 +125,28 @@ class SimulationReport:
             "cost_reduction_static_after_warmup": self.cost_reduction(static=True, after_warmup=True),
             "cost_reduction_vs_nocache": self.cost_reduction(baseline="nocache"),
         }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _MemoTokenizer(Tokenizer):
+    """The same tokenizer, remembering ids of texts seen before: a trace repeats its static parts."""
+
+    memo: dict[str, list[int]] = field(default_factory=dict)
+
+    def encode(self, text: str) -> list[int]:
+        ids = self.memo.get(text)
+        if ids is None:
+            ids = self.encoding.encode_ordinary(text)
+            if len(self.memo) > 20_000:
+                self.memo.clear()
+            self.memo[text] = ids
+        return ids
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        n = len(self.encode(text))
+        return n if self.factor == 1.0 else math.ceil(n * self.factor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,8 +339,9 @@ def simulate_cache(
     rules = cache_rules(model, provider)
     ttl_s = ttl_seconds(ttl, rules)
     rates = model_rates(model if "/" in model or provider is None else f"{rules.provider}/{model}")
-    tok = get_tokenizer(model)
-    base_tok = get_tokenizer(encoding=tok.name)
+    plain = get_tokenizer(model)
+    tok = _MemoTokenizer(plain.encoding, plain.name, plain.factor, plain.note)
+    base_tok = _MemoTokenizer(plain.encoding, plain.name)
     factor = tok.factor
     read = rates.cache_read if rates.cache_read is not None else rates.input * rules.read_multiplier
     if rules.mechanism == "prefix":

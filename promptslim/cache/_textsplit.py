@@ -144,35 +144,44 @@ def _trim_sentence(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 def _headings_to_move(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Heading lines whose whole section (non-blank body lines) is moved by line/block units."""
-    if "#" not in text:
+    """Heading lines whose whole section (non-blank body lines) is moved by line/block units.
+
+    One pass over the lines with a stack of open headings (at most six deep): linear in the text.
+    """
+    covered = sorted((s, e) for s, e, m in units if m in ("line", "block"))
+    if "#" not in text or not covered:
         return []
-    lines: list[tuple[int, int]] = []
+    out: list[tuple[int, int, str]] = []
+    stack: list[list] = []  # [level, start, end, has_body, all_covered]
+    ci = 0
     pos = 0
+
+    def close(level: int) -> None:
+        while stack and stack[-1][0] >= level:
+            lvl, hs, he, has_body, ok = stack.pop()
+            if has_body and ok:
+                out.append((hs, he, "heading"))
+
     for line in text.splitlines(keepends=True):
-        lines.append((pos, pos + len(line)))
-        pos += len(line)
-    covered = [(s, e) for s, e, m in units if m in ("line", "block")]
-
-    def is_covered(s: int, e: int) -> bool:
-        return any(cs <= s and e <= ce for cs, ce in covered)
-
-    out = []
-    for i, (s, e) in enumerate(lines):
-        m = _HEADING.match(text, s, e)
-        if not m:
+        s, e = pos, pos + len(line)
+        pos = e
+        m = _HEADING.match(line)
+        if m:
+            close(len(m.group(1)))
+            for h in stack:  # a sub-heading is body text its parents keep
+                h[3], h[4] = True, False
+            stack.append([len(m.group(1)), s, e, False, True])
             continue
-        level = len(m.group(1))
-        body = []
-        for s2, e2 in lines[i + 1:]:
-            h = _HEADING.match(text, s2, e2)
-            if h and len(h.group(1)) <= level:
-                break
-            if text[s2:e2].strip():
-                body.append((s2, e2))
-        if body and all(is_covered(s2, e2) for s2, e2 in body):
-            out.append((s, e, "heading"))
-    return out
+        if not stack or not line.strip():
+            continue
+        while ci < len(covered) and covered[ci][1] < e:
+            ci += 1
+        is_cov = ci < len(covered) and covered[ci][0] <= s and e <= covered[ci][1]
+        for h in stack:
+            h[3] = True
+            h[4] = h[4] and is_cov
+    close(0)
+    return sorted(out)
 
 
 def _removal_ranges(text: str, merged: list[list]) -> list[tuple[int, int]]:
