@@ -209,6 +209,10 @@ def test_split_cacheable_layout() -> None:
     assert lay.prefix_tokens > lay.suffix_tokens > 0 and 0 < lay.cacheable_share < 1
     assert lay.savings.tokenizer == "o200k_base" and lay.result().value == lay.messages
     assert lay.static_tokens == lay.tools_tokens + lay.system_tokens
+    tok = promptslim.get_tokenizer("gpt-4o")
+    tools_json = json.dumps(list(lay.tools), separators=(",", ":"), ensure_ascii=False)
+    assert lay.prefix_tokens + lay.suffix_tokens == tok.count(tools_json) + tok.count_messages(lay.messages)
+    assert lay.savings.before == tok.count(json.dumps(TOOLS, separators=(",", ":"))) + tok.count_messages(msgs)
     assert msgs[0]["content"].startswith("Today")  # input untouched
 
 

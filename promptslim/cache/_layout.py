@@ -238,12 +238,22 @@ def split_cacheable(
     prefix = tuple(head) + tuple(messages[lead:cut])
     suffix = tuple(messages[cut:])
     ctx = [{"role": role, "content": dynamic}] if dynamic else []
-    tools_tokens = tok.count(_tools_text(new_tools))
-    system_tokens = tok.count_messages(head, reply_priming=False)
-    prefix_tokens = tools_tokens + tok.count_messages(prefix, reply_priming=False)
-    suffix_tokens = tok.count_messages([*ctx, *suffix], reply_priming=bool(suffix or ctx))
-    before = tok.count(_tools_text(tool_list)) + tok.count_messages(messages)
-    after = prefix_tokens + suffix_tokens if (suffix or ctx) else prefix_tokens + tok.count_messages([])
+    # each message is counted once (sums of per-message counts equal count_messages of the list)
+    counts = [tok.count_messages([m], reply_priming=False) for m in messages]
+    priming = tok.count_messages([], reply_priming=True)
+    by_id = {id(m): n for m, n in zip(messages, counts, strict=True)}
+
+    def n_msg(m: Mapping[str, Any]) -> int:
+        n = by_id.get(id(m))
+        return n if n is not None else tok.count_messages([m], reply_priming=False)
+
+    tools_before = tok.count(_tools_text(tool_list))
+    tools_tokens = tools_before if new_tools is tool_list else tok.count(_tools_text(new_tools))
+    system_tokens = sum(n_msg(m) for m in head)
+    prefix_tokens = tools_tokens + system_tokens + sum(counts[lead:cut])
+    suffix_tokens = sum(n_msg(m) for m in ctx) + sum(counts[cut:]) + (priming if (suffix or ctx) else 0)
+    before = tools_before + sum(counts) + priming
+    after = prefix_tokens + suffix_tokens if (suffix or ctx) else prefix_tokens + priming
     return CacheLayout(
         prefix=prefix, suffix=suffix, tools=tuple(new_tools), dynamic_context=dynamic, context_role=role,
         system_count=len(head), model=model_name, tokenizer=tok.name, tools_tokens=tools_tokens,
