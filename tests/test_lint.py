@@ -311,3 +311,27 @@ def test_rule_example_fix_gives_the_documented_result(code: str) -> None:
     rule = get_rule(code)
     out = fix_text(rule.example + "\n", select=[code], unsafe=True).value
     assert out.strip() == rule.fixed.strip()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abZ1 \n\t.#-'\u00e9\u4e2d\u0301", max_size=80), st.sampled_from(["o200k_base", "cl100k_base"]),
+       st.data())
+def test_windowed_token_saving_equals_whole_text_recount(text: str, encoding: str, data: st.DataObject) -> None:
+    from promptslim.lint.config import LintConfig
+    from promptslim.lint.document import Document, Segment
+    from promptslim.lint.engine import Context, apply_edits
+    from promptslim.tokens import get_tokenizer
+
+    tok = get_tokenizer(encoding=encoding)
+    ctx = Context(Document("x", text, "text", (Segment(text),)), tok, LintConfig())
+    edits = []
+    pos = 0
+    for _ in range(data.draw(st.integers(1, 3))):
+        if pos > len(text):
+            break
+        a = data.draw(st.integers(pos, len(text)))
+        b = data.draw(st.integers(a, len(text)))
+        edits.append((a, b, data.draw(st.text(alphabet="ab 'Z\n", max_size=4))))
+        pos = b + 1
+    whole = tok.count(text) - tok.count(apply_edits(text, edits))
+    assert ctx.saved_by(text, edits) == whole

@@ -30,9 +30,11 @@ def _cache_api(name: str) -> Any:
     return fn
 
 
-def _prefix_segments(ctx: Context) -> list[int]:
-    """Segments in request order; in chat files the cacheable prefix runs through them in order."""
-    return list(range(len(ctx.doc.segments)))
+def _dynamic_spans(ctx: Context, si: int) -> list[Any]:
+    """``find_dynamic_spans`` of a segment, computed once for PS201 and PS202."""
+    from ..cache import find_dynamic_spans
+
+    return ctx.cached(("dynamic", si), lambda: find_dynamic_spans(ctx.doc.segments[si].text))  # type: ignore[no-any-return]
 
 
 def check_dynamic_before_static(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -40,13 +42,15 @@ def check_dynamic_before_static(ctx: Context, rule: Rule) -> Iterator[Hit]:
     first_cache_break = _cache_api("first_cache_break")
     move_dynamic_to_end = _cache_api("move_dynamic_to_end")
     floor = int(ctx.config.option(rule, "min_static_tokens_after"))
-    for si in _prefix_segments(ctx):
-        seg = ctx.doc.segments[si]
-        brk = first_cache_break(seg.text, ctx.tokenizer, min_static_tokens=floor)
+    for si, seg in enumerate(ctx.doc.segments):
+        spans = _dynamic_spans(ctx, si)
+        if not spans:
+            continue
+        brk = first_cache_break(seg.text, ctx.tokenizer, min_static_tokens=floor, spans=spans)
         if brk is None:
             continue
         span = brk.span
-        fixed = move_dynamic_to_end(seg.text, model=ctx.tokenizer).value
+        fixed = move_dynamic_to_end(seg.text, model=ctx.tokenizer, spans=spans).value
         edits = ((0, len(seg.text), fixed),) if fixed != seg.text else ()
         yield Hit(rule.code, f"dynamic content ({span.label} {span.text!r}) before {brk.static_tokens_after:,} "
                              "static tokens: everything after it misses the prompt cache; move it to the end",
@@ -58,7 +62,7 @@ def check_dynamic_before_static(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def check_cache_minimum(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """One informational finding when the static prefix is short of the provider's cacheable minimum
     although the whole prompt reaches it (dynamic content is in the way), or comes within half of it."""
-    from ..cache import cacheable_minimum, find_dynamic_spans
+    from ..cache import cacheable_minimum
 
     try:
         minimum = cacheable_minimum(ctx.config.model)
@@ -71,8 +75,8 @@ def check_cache_minimum(ctx: Context, rule: Rule) -> Iterator[Hit]:
         from ..tokens import message_text
 
         prefix += ctx.count(message_text(doc.tools))
-    for seg in doc.segments:
-        spans = find_dynamic_spans(seg.text)
+    for si, seg in enumerate(doc.segments):
+        spans = _dynamic_spans(ctx, si)
         if spans:
             prefix += ctx.count(seg.text[:spans[0].start])
             broken = True

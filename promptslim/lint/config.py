@@ -26,6 +26,7 @@ import fnmatch
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,10 @@ class LintConfig:
 
     def rules(self) -> tuple[Rule, ...]:
         """The rules enabled by select / extend-select / ignore."""
+        return self._rules
+
+    @cached_property
+    def _rules(self) -> tuple[Rule, ...]:
         return select_rules(self.select, self.ignore, self.extend_select)
 
     def relpath(self, path: str | os.PathLike[str]) -> str:
@@ -71,6 +76,8 @@ class LintConfig:
 
     def ignored_codes(self, path: str | os.PathLike[str]) -> set[str]:
         """Codes switched off for ``path`` by ``per-file-ignores``."""
+        if not self.per_file_ignores:
+            return set()
         rel = self.relpath(path)
         out: set[str] = set()
         for pattern, codes in self.per_file_ignores:
@@ -80,6 +87,8 @@ class LintConfig:
 
     def budget_for(self, path: str | os.PathLike[str], default: int) -> int:
         """Token budget of ``path``: the first matching ``budgets`` glob, else ``default``."""
+        if not self.budgets:
+            return default
         rel = self.relpath(path)
         for pattern, limit in self.budgets:
             if _glob_match(rel, pattern):

@@ -80,8 +80,8 @@ def lint_file(path: str | os.PathLike[str], config: LintConfig, tokenizer: Token
 
 def _lint_loaded(doc: Document, config: LintConfig, tokenizer: Tokenizer, fix: bool, unsafe: bool,
                  diff: bool) -> FileReport:
-    findings = lint_document(doc, config, tokenizer)
     tokens = document_tokens(doc, tokenizer)
+    findings = lint_document(doc, config, tokenizer, total_tokens=tokens)
     if not (fix or diff) or not eligible(findings, unsafe):
         return FileReport(doc.path, tuple(findings), tokens=tokens)
     outcome = fix_document(doc, config, tokenizer, unsafe=unsafe, findings=findings)
