@@ -8,19 +8,21 @@
 
 from __future__ import annotations
 
-from ._chunks import Chunk as Chunk
-from ._chunks import read_chunks as read_chunks
-from ._format import DEFAULT_SEPARATOR as DEFAULT_SEPARATOR
-from ._format import DEFAULT_TEMPLATE as DEFAULT_TEMPLATE
-from ._format import format_context as format_context
-from ._rankers import RANKERS as RANKERS
-from ._rankers import BM25Ranker as BM25Ranker
-from ._rankers import EmbeddingRanker as EmbeddingRanker
-from ._rankers import HybridRanker as HybridRanker
-from ._rankers import Ranker as Ranker
-from ._rankers import get_ranker as get_ranker
-from ._select import GRANULARITIES as GRANULARITIES
-from ._select import select_chunks as select_chunks
+from ._chunks import Chunk as Chunk, read_chunks as read_chunks
+from ._format import (
+    DEFAULT_SEPARATOR as DEFAULT_SEPARATOR,
+    DEFAULT_TEMPLATE as DEFAULT_TEMPLATE,
+    format_context as format_context,
+)
+from ._rankers import (
+    RANKERS as RANKERS,
+    BM25Ranker as BM25Ranker,
+    EmbeddingRanker as EmbeddingRanker,
+    HybridRanker as HybridRanker,
+    Ranker as Ranker,
+    get_ranker as get_ranker,
+)
+from ._select import GRANULARITIES as GRANULARITIES, select_chunks as select_chunks
 from ._text import bm25_tokens as bm25_tokens
 
 __all__ = [

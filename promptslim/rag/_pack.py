@@ -29,7 +29,10 @@ class Doc:
     header_tokens: int
     full_tokens: int
     score: float = 0.0
-    sent_priority: list[float] = field(default_factory=list)
+    sent_priority: list[float] = field(default_factory=list)  # static: sentence part + chunk prior
+    sent_base: list[float] = field(default_factory=list)  # the sentence's own part of the priority
+    prior: float = 0.0  # the chunk's part, shrinking with each sentence already kept from the chunk
+    sent_terms: list[dict[str, float]] = field(default_factory=list)  # per-query-term relevance (BM25)
     kept: dict[int, tuple[int, int]] = field(default_factory=dict)  # sentence index -> kept span
     kept_tokens: dict[int, int] = field(default_factory=dict)  # sentence index -> its tokens
     whole: bool = False

@@ -1,9 +1,11 @@
 """Rankers: score a pool of texts against a query (higher is more relevant).
 
-* ``BM25Ranker`` - Okapi BM25 from ``rank-bm25`` (``epsilon=0``: terms in more than half of the
-  pool add nothing, which is also what bm25s' ``robertson`` variant computes). On pools of at least
-  ``BM25S_MIN_DOCS`` texts it switches to ``bm25s`` when installed (extra ``fast``): the same
-  scores (bm25s' value times ``k1 + 1``), measured 50-300x faster on 10,000-chunk pools.
+* ``BM25Ranker`` - Okapi BM25 from ``rank-bm25`` with Lucene's always-positive IDF,
+  ``log(1 + (N - n + 0.5) / (n + 0.5))``. Robertson's IDF (rank-bm25's default) is zero or negative
+  for a term in half of the pool or more, which on the 2-10 chunk pools RAG selection sees wipes out
+  the query's best words. On pools of at least ``BM25S_MIN_DOCS`` texts it switches to ``bm25s``
+  when installed (extra ``fast``), whose ``lucene`` method gives the same scores divided by
+  ``k1 + 1`` (we multiply back), and is much faster on large pools (benchmarks/bench_rag.py).
 * ``EmbeddingRanker`` - cosine similarity of sentence embeddings (extra ``semantic``).
 * ``HybridRanker`` - reciprocal rank fusion of several rankers.
 
@@ -14,7 +16,9 @@ A ranker is any object with ``name`` and ``score(query, docs) -> list[float]``; 
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import InputError, MissingExtraError
@@ -84,24 +88,36 @@ class BM25Ranker:
             return [0.0] * len(docs)
         if self._use_bm25s(len(docs)):
             return _bm25s_scores(query, docs, self.k1, self.b)
-        from rank_bm25 import BM25Okapi
-
-        model = BM25Okapi([list(d) for d in docs], k1=self.k1, b=self.b, epsilon=0.0)
+        model = _lucene_bm25()([list(d) for d in docs], k1=self.k1, b=self.b)
         return [float(x) for x in model.get_scores(list(query))]
 
     def __repr__(self) -> str:
         return f"BM25Ranker(k1={self.k1}, b={self.b}, backend={self.backend!r})"
 
 
+@lru_cache(maxsize=1)
+def _lucene_bm25() -> type:
+    """rank-bm25's ``BM25Okapi`` with Lucene's IDF (the one bm25s calls ``lucene``)."""
+    from rank_bm25 import BM25Okapi
+
+    class LuceneBM25(BM25Okapi):  # type: ignore[misc]
+        def _calc_idf(self, nd: dict[str, int]) -> None:
+            n = self.corpus_size
+            for word, freq in nd.items():
+                self.idf[word] = math.log(1.0 + (n - freq + 0.5) / (freq + 0.5))
+
+    return LuceneBM25
+
+
 def _bm25s_scores(query: Sequence[str], docs: Sequence[Sequence[str]], k1: float, b: float) -> list[float]:
     import bm25s
 
-    model = bm25s.BM25(method="robertson", k1=k1, b=b, dtype="float64")
+    model = bm25s.BM25(method="lucene", k1=k1, b=b, dtype="float64")
     model.index([list(d) for d in docs], show_progress=False)
     known = [t for t in query if t in model.vocab_dict]
     if not known:
         return [0.0] * len(docs)
-    scale = k1 + 1.0  # bm25s' robertson divides the term weight by k1 + 1
+    scale = k1 + 1.0  # bm25s divides the term weight by k1 + 1
     return [float(x) * scale for x in model.get_scores(known)]
 
 

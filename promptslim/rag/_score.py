@@ -32,13 +32,15 @@ def normalize(scores: Sequence[float]) -> list[float]:
 class ScoreParams:
     """Knobs of the scoring stage (defaults chosen on the eval suites; see docs/rag.md)."""
 
-    title_weight: float = 0.5
-    hops: int = 2
-    hop_chunks: int = 2
-    hop_sentences: int = 2
-    link_weight: float = 0.6
-    feedback_weight: float = 0.3
-    sentence_weight: float = 0.5
+    title_weight: float = 1.0  # added to the max-normalized ranker score when the title is in the query
+    hops: int = 2  # 1 = no expansion
+    hop_chunks: int = 2  # chunks whose best sentences seed the next hop
+    hop_sentences: int = 2  # best sentences read per seed chunk
+    link_weight: float = 0.9  # a chunk whose title those sentences name gets this share of the seed's score
+    feedback_weight: float = 0.3  # weight of the re-query with the seed sentences appended
+    sentence_weight: float = 0.7  # sentence priority: this share from the sentence, the rest from its chunk
+    lead_weight: float = 0.3  # bonus (times chunk relevance) for a chunk's first sentence
+    coverage: float = 0.2  # a query term already covered by a kept sentence counts this much afterwards
 
 
 def title_in(title: str | None, words: Sequence[str]) -> bool:
@@ -79,19 +81,20 @@ def chunk_scores(
         return scores
     for _ in range(params.hops - 1):
         top = rank_order(scores)[: params.hop_chunks]
-        evidence = []
+        evidence: list[str] = []
+        link = [0.0] * len(docs)
         for i in top:
             sents = best_sentences[i] if best_sentences is not None else [(1.0, docs[i])]
-            evidence.extend(s for _, s in list(sents)[: params.hop_sentences])
+            ev = [s for _, s in list(sents)[: params.hop_sentences]]
+            evidence.extend(ev)
+            ev_words = all_words(" ".join(ev))
+            for j, t in enumerate(titles):
+                if j not in top and title_in(t, ev_words) and not title_in(t, qwords):
+                    link[j] = max(link[j], params.link_weight * scores[i])
         if not evidence:
             break
-        ev_words = all_words(" ".join(evidence))
         feedback = normalize(_score_docs(ranker, query + "\n" + "\n".join(evidence), docs, doc_tokens))
-        new = []
-        for i, (s, t) in enumerate(zip(scores, titles, strict=False)):
-            linked = i not in top and title_in(t, ev_words) and not title_in(t, qwords)
-            new.append(s + params.feedback_weight * feedback[i] + (params.link_weight if linked else 0.0))
-        scores = new
+        scores = [s + params.feedback_weight * f + lk for s, f, lk in zip(scores, feedback, link, strict=False)]
     return scores
 
 

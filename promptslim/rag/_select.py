@@ -19,7 +19,7 @@ from ._chunks import Chunk, ChunkInput, read_chunks
 from ._dedupe import Similarity, make_similarity
 from ._format import DEFAULT_SEPARATOR, DEFAULT_TEMPLATE, check_template, format_context, render_chunk
 from ._pack import ORDERS, Doc, build_chunk, order_chunks
-from ._rankers import Ranker, get_ranker
+from ._rankers import BM25Ranker, Ranker, get_ranker
 from ._score import ScoreParams, chunk_scores, normalize, sentence_scores
 from ._text import RAG_DEFAULTS, bm25_tokens
 
@@ -50,8 +50,11 @@ class _Packer:
     """Greedy packing of sentences (or whole docs) into the remaining budget."""
 
     def __init__(self, docs: list[Doc], budget: int, sep_tokens: int, gap_tokens: int,
-                 sim: Similarity | None, neighbours: float) -> None:
+                 sim: Similarity | None, neighbours: float, gamma: float = 1.0, weight: float = 0.7) -> None:
         self.docs = docs
+        self.gamma = gamma
+        self.weight = weight
+        self.coverage: dict[str, float] = {}
         self.budget = budget
         self.sep = sep_tokens
         self.gap = gap_tokens
@@ -98,30 +101,56 @@ class _Packer:
         self.kept_sents.append((d, i))
         return True
 
+    def _priority(self, d: int, i: int, nb: dict[tuple[int, int], float]) -> float:
+        doc = self.docs[d]
+        own = doc.sent_base[i] + doc.prior
+        if doc.sent_terms:
+            cov = self.coverage
+            own += self.weight * sum(v * cov.get(t, 1.0) for t, v in doc.sent_terms[i].items())
+        return max(own, nb.get((d, i), 0.0))
+
+    def _cover(self, d: int, i: int) -> None:
+        """Query terms of a kept sentence count less from now on (``coverage`` times each)."""
+        terms = self.docs[d].sent_terms
+        if terms and self.gamma < 1.0:
+            for t in terms[i]:
+                self.coverage[t] = self.coverage.get(t, 1.0) * self.gamma
+
     def fill_sentences(self, doc_ids: Sequence[int]) -> None:
-        """Keep the best sentences of ``doc_ids`` (priority, then neighbours) while they fit."""
-        best: dict[tuple[int, int], float] = {}
+        """Keep the best sentences of ``doc_ids`` while they fit (lazy greedy).
+
+        A sentence's priority is its own relevance plus a share of its chunk's relevance (and a bonus
+        for a chunk's first sentence, which usually names its subject). With BM25, relevance is a
+        sum over query terms, and a term already covered by a kept sentence counts ``gamma`` times
+        less afterwards, so the budget goes to sentences that answer the other parts of the query.
+        A kept sentence lifts its neighbours to ``neighbours`` times its priority.
+        """
+        nb: dict[tuple[int, int], float] = {}
         heap: list[tuple[float, int, int, int]] = []
         rank_of = {d: r for r, d in enumerate(doc_ids)}
         for d in doc_ids:
-            for i, p in enumerate(self.docs[d].sent_priority):
-                best[(d, i)] = p
-                heap.append((-p, rank_of[d], i, d))
+            for i in range(len(self.docs[d].spans)):
+                heap.append((-self._priority(d, i, nb), rank_of[d], i, d))
         heapq.heapify(heap)
         min_cost = min((t for d in doc_ids for t in self.docs[d].sent_tokens), default=0)
         while heap and self.budget - self.used >= min_cost:
-            negp, _, i, d = heapq.heappop(heap)
-            if -negp != best[(d, i)] or i in self.docs[d].kept:
+            negp, r, i, d = heapq.heappop(heap)
+            if i in self.docs[d].kept:
+                continue
+            p = self._priority(d, i, nb)
+            if p < -negp - 1e-12:  # stale: its chunk gave sentences since; re-queue at the new priority
+                heapq.heappush(heap, (-p, r, i, d))
                 continue
             if not self.try_sentence(d, i):
                 continue
+            self._cover(d, i)
             if self.neighbours > 0:
                 for j in (i - 1, i + 1):
                     if 0 <= j < len(self.docs[d].spans) and j not in self.docs[d].kept:
-                        p = -negp * self.neighbours
-                        if p > best[(d, j)]:
-                            best[(d, j)] = p
-                            heapq.heappush(heap, (-p, rank_of[d], j, d))
+                        q = p * self.neighbours
+                        if q > nb.get((d, j), 0.0):
+                            nb[(d, j)] = q
+                            heapq.heappush(heap, (-self._priority(d, j, nb), r, j, d))
 
     def truncate_best(self, d: int, tok: Tokenizer) -> bool:
         """Cut the best sentence of doc ``d`` at a token boundary to fill the remaining budget."""
@@ -181,7 +210,7 @@ def select_chunks(
     mmr: float | None = None,
     neighbours: float = 0.5,
     hops: int = 2,
-    title_weight: float = 0.5,
+    title_weight: float = 1.0,
     allow_truncate: bool = False,
     sentence_backend: str = "rules",
     model: Any = None,
@@ -209,14 +238,15 @@ def select_chunks(
     rk = get_ranker(ranker, model)
     before = tok.count(format_context(recs, template, separator))
     docs, empty = _prepare(recs, tok, template, sentence_backend)
-    _score(query, docs, rk, ScoreParams(title_weight=title_weight, hops=hops))
+    params = ScoreParams(title_weight=title_weight, hops=hops)
+    _score(query, docs, rk, params)
     sim = make_similarity(docs, rk, dedupe, mmr is not None)
     ranked = sorted(range(len(docs)), key=lambda d: (-docs[d].score, docs[d].chunk.index))
     dups: dict[int, tuple[int, float]] = {}
     if sim is not None and dedupe is not False:
         ranked = _drop_duplicates(ranked, docs, sim, dups)
     packer = _Packer(docs, budget, tok.count(separator), tok.count(gap) if gap else 0,
-                     sim if dedupe is not False else None, neighbours)
+                     sim if dedupe is not False else None, neighbours, params.coverage, params.sentence_weight)
     if granularity == "sentence":
         packer.fill_sentences(_mmr_order(ranked, docs, sim, mmr) if mmr is not None else ranked)
     else:
@@ -228,31 +258,53 @@ def select_chunks(
     return Result(value, Savings(before, after, tok.name, tok.exact), changes)
 
 
+def _term_matrix(query: str, sent_tok: list[list[str]], rk: Ranker) -> dict[str, list[float]]:
+    """BM25 score of every sentence for each query term alone (BM25 is a sum over query terms)."""
+    if not isinstance(rk, BM25Ranker):
+        return {}
+    terms = list(dict.fromkeys(bm25_tokens(query)))
+    vocab = {t for toks in sent_tok for t in toks}
+    return {t: rk.score_tokens([t], sent_tok) for t in terms if t in vocab}
+
+
 def _score(query: str, docs: list[Doc], rk: Ranker, params: ScoreParams) -> None:
-    """Set ``doc.score`` and ``doc.sent_priority`` for every doc."""
+    """Set ``doc.score``, the sentence priorities and per-term sentence relevance for every doc."""
     sents = [d.text[a:b] for d in docs for a, b in d.spans]
     sent_tok = [bm25_tokens(s) for s in sents]
-    s_scores = sentence_scores(query, sents, rk, sent_tok)
+    matrix = _term_matrix(query, sent_tok, rk)
+    if matrix:
+        raw = [sum(col) for col in zip(*matrix.values(), strict=True)]
+        top = max(raw, default=0.0) or 1.0
+        s_scores = [x / top for x in raw]
+    else:
+        top = 1.0
+        s_scores = sentence_scores(query, sents, rk, sent_tok)
     per_doc: list[list[float]] = []
     doc_tokens: list[list[str]] = []
     pos = 0
     for d in docs:
         n = len(d.spans)
         per_doc.append(s_scores[pos:pos + n])
+        if matrix:
+            d.sent_terms = [{t: col[k] / top for t, col in matrix.items() if col[k] > 0} for k in range(pos, pos + n)]
         toks = bm25_tokens(d.chunk.title) if d.chunk.title else []
         for t in sent_tok[pos:pos + n]:
             toks.extend(t)
         doc_tokens.append(toks)
         pos += n
-    best = [sorted(((s, d.text[a:b]) for s, (a, b) in zip(ps, d.spans, strict=False)), key=lambda x: -x[0])
-            for ps, d in zip(per_doc, docs, strict=False)]
+    best = [sorted(((s, d.text[a:b]) for s, (a, b) in zip(ps, d.spans, strict=True)), key=lambda x: -x[0])
+            for ps, d in zip(per_doc, docs, strict=True)]
     texts = [f"{d.chunk.title}\n{d.text}" if d.chunk.title else d.text for d in docs]
     scores = chunk_scores(query, texts, [d.chunk.title for d in docs], rk, params, doc_tokens, best)
     chunk_norm = normalize(scores)
     w = params.sentence_weight
-    for d, s, cn, ps in zip(docs, scores, chunk_norm, per_doc, strict=False):
+    for d, s, cn, ps in zip(docs, scores, chunk_norm, per_doc, strict=True):
         d.score = s
-        d.sent_priority = [w * p + (1 - w) * cn for p in ps]
+        lead = [params.lead_weight * cn if i == 0 else 0.0 for i in range(len(ps))]
+        # with per-term relevance, the packer adds the (coverage-weighted) sentence part itself
+        d.sent_base = lead if d.sent_terms else [w * p + b for p, b in zip(ps, lead, strict=True)]
+        d.prior = (1 - w) * cn
+        d.sent_priority = [w * p + b + d.prior for p, b in zip(ps, lead, strict=True)]
 
 
 def _drop_duplicates(ranked: list[int], docs: list[Doc], sim: Similarity, dups: dict[int, tuple[int, float]]

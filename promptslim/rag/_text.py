@@ -7,11 +7,12 @@ short stopword list from ``promptslim/data/rag.toml``. Plural/possessive ``'s`` 
 regex. Numbers are kept: they are often what the question asks about.
 
 >>> bm25_tokens("Who founded the U.S. Navy in 1775?")
-['founded', 'u', 'navy', '1775']
+['found', 'u', 'navy', '1775']
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -46,9 +47,32 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light English suffix stripper (plurals, -ed, -ing, -ly) so "founded" matches "founding".
+
+    Deliberately weaker than Porter: it only has to map inflections of one word together, on both
+    the query and the chunks, and must leave numbers, names and short words alone.
+    """
+    if len(word) <= 3 or not word.isalpha() or not word.isascii():
+        return word
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("ly", ""), ("es", ""),
+                         ("s", "")):
+        if word.endswith(suffix):
+            base = word[: -len(suffix)] + keep
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            if len(base) < 3:
+                return word
+            if suffix in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]  # "stopped" -> "stop", "running" -> "run"
+            return base
+    return word
+
+
 def bm25_tokens(text: str) -> list[str]:
-    """Lower-cased, accent-folded word tokens of ``text`` without stopwords (the BM25 vocabulary)."""
-    return [w for w in _WORD.findall(_fold(text)) if w not in STOPWORDS and w != "_"]
+    """Lower-cased, accent-folded, lightly stemmed word tokens of ``text`` without stopwords."""
+    return [stem(w) for w in _WORD.findall(_fold(text)) if w not in STOPWORDS and w != "_"]
 
 
 def _all_words(text: str) -> list[str]:
@@ -81,6 +105,7 @@ def title_key(title: str) -> tuple[str, ...]:
     Encyclopedia-style titles disambiguate with a suffix ("Lilu (mythology)", "Big (film)"); the
     text that mentions the subject says "Lilu", so matching uses the part before the qualifier.
     """
+    title = html.unescape(title)
     base = _PAREN.sub("", title).strip() or title
     return tuple(_all_words(base))
 

@@ -5,3 +5,4 @@ from __future__ import annotations
 from . import builtin as builtin  # noqa: F401  (project eval_sets suites)
 from . import cache as cache  # noqa: F401  (prompt-cache trace simulation)
 from . import history as history  # noqa: F401  (conversation history suites)
+from . import rag as rag  # noqa: F401  (RAG context selection: SQuAD, HotpotQA, NQ)
