@@ -49,6 +49,7 @@ from .rag import (
     select_chunks as select_chunks,
 )
 from .result import Change as Change, Result as Result, Savings as Savings
+from .schema import CompactSchema as CompactSchema, compact_schema as compact_schema
 from .spans import find_protected_spans as find_protected_spans
 from .summarize import extractive_summarizer as extractive_summarizer
 from .tokens import (
@@ -80,6 +81,8 @@ __all__ = [
     "count_tokens",
     "estimate_cost",
     "get_tokenizer",
+    "CompactSchema",
+    "compact_schema",
     "RollingHistory",
     "extractive_summarizer",
     "compress_prompt",

@@ -1,0 +1,391 @@
+"""The ``delimited`` format: positional, header-free records, one per line (``pos|0.87|quality,delivery``).
+
+Grammar of one line (delimiter ``|`` or tab; spaces around fields are ignored):
+
+* a field is empty (the value is absent), a JSON string ``"..."`` (always text), a JSON array
+  ``[...]`` (list slots), or raw text up to the next delimiter;
+* raw text is read by the slot's types in order null, boolean, number, text: ``null``, ``true``,
+  ``12``, ``1.0`` and ``abc`` come back as ``None``, ``True``, ``12``, ``1.0`` and ``"abc"``;
+* a list slot holds comma-separated raw items, ``[]`` for an empty list, or JSON for anything else.
+
+The encoder writes raw text only when reading it back gives the same value, type for type; otherwise
+it quotes in JSON. So ``decode(encode(x)) == x`` holds by construction for every valid instance.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import InputError, ParseError
+from .schema_layout import Group, Layout, Slot
+
+__all__ = ["DelimitedCodec", "ABSENT"]
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_DECODER = json.JSONDecoder()
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+class _FieldError(ValueError):
+    pass
+
+
+class _RowError(ParseError):
+    """A row-level error before its line and row are known; ``message`` is the bare text."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.message = message
+
+
+def _raw_scalar(text: str, kinds: frozenset[str]) -> Any:
+    """Read an unquoted token by ``kinds`` (null, boolean, number, then string)."""
+    if text == "null" and "null" in kinds:
+        return None
+    if "boolean" in kinds and (text == "true" or text == "false"):
+        return text == "true"
+    if ("number" in kinds or "integer" in kinds) and _NUMBER.fullmatch(text):
+        return float(text) if ("." in text or "e" in text or "E" in text) else int(text)
+    if "string" in kinds:
+        return text
+    if "number" in kinds or "integer" in kinds:  # lenient: +5, 1., .5 from a model
+        try:
+            value = float(text) if any(c in text for c in ".eE") else int(text)
+        except ValueError:
+            pass
+        else:
+            if value == value and value not in (float("inf"), float("-inf")):
+                return value
+    raise _FieldError(f"expected {'|'.join(sorted(kinds))}, got {text!r}")
+
+
+def _quoted(text: str, kinds: frozenset[str]) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        if "string" in kinds:
+            return text  # a stray quote inside raw text
+        raise _FieldError(f"bad quoted text {text!r}") from None
+    if not isinstance(value, str):
+        raise _FieldError(f"bad quoted text {text!r}")
+    if "string" in kinds:
+        return value
+    return _raw_scalar(value, kinds)  # a model quoted a number or boolean
+
+
+def split_fields(line: str, sep: str, ws: str) -> list[str]:
+    """Split ``line`` at ``sep``, keeping JSON strings and arrays that contain ``sep`` whole."""
+    if '"' not in line:
+        return line.split(sep)
+    out: list[str] = []
+    i, n = 0, len(line)
+    while True:
+        j = i
+        while j < n and line[j] in ws:
+            j += 1
+        if j < n and line[j] in '"[':
+            try:
+                _, end = _DECODER.raw_decode(line, j)
+            except ValueError:
+                end = -1
+            if end > 0:
+                k = end
+                while k < n and line[k] in ws:
+                    k += 1
+                if k == n:
+                    out.append(line[j:end])
+                    return out
+                if line[k] == sep:
+                    out.append(line[j:end])
+                    i = k + 1
+                    continue
+        k = line.find(sep, i)
+        if k < 0:
+            out.append(line[i:])
+            return out
+        out.append(line[i:k])
+        i = k + 1
+
+
+class DelimitedCodec:
+    """Encoder and decoder for one layout and delimiter."""
+
+    def __init__(self, layout: Layout, delimiter: str = "|") -> None:
+        if delimiter not in ("|", "\t"):
+            raise InputError(f"delimited format supports '|' or tab, not {delimiter!r}")
+        self.layout = layout
+        self.sep = delimiter
+        self.ws = " " if delimiter == "\t" else " \t"
+        self.header = delimiter.join(s.name for s in layout.slots)
+        self._decoders: list[Callable[[str], Any]] = [self._slot_decoder(s) for s in layout.slots]
+        self._n = len(layout.slots)
+        flat = isinstance(layout.row, Group) and all(isinstance(c, Slot) for c in layout.row.children)
+        self._flat_keys = [s.key for s in layout.slots] if flat else None
+
+    # -- decoding ----------------------------------------------------------------------------
+    def _slot_decoder(self, slot: Slot) -> Callable[[str], Any]:
+        kinds, ws = slot.kinds, self.ws
+        if slot.array:
+            return lambda tok: self._decode_array(tok.strip(ws), slot)
+        empty: Any = "" if slot.empty_ok and "string" in kinds else ABSENT
+        if kinds == frozenset({"string"}):
+            def dec_str(tok: str) -> Any:
+                t = tok.strip(ws)
+                if not t:
+                    return empty
+                return _quoted(t, kinds) if t[0] == '"' else t
+            return dec_str
+
+        def dec(tok: str) -> Any:
+            t = tok.strip(ws)
+            if not t:
+                return empty
+            return _quoted(t, kinds) if t[0] == '"' else _raw_scalar(t, kinds)
+        return dec
+
+    def _decode_array(self, t: str, slot: Slot) -> Any:
+        if not t:
+            return [] if slot.empty_ok else ABSENT
+        if t == "null" and slot.nullable:
+            return None
+        if t[0] == "[":
+            try:
+                value = json.loads(t)
+            except json.JSONDecodeError:
+                t = t[1:-1] if t.endswith("]") else t[1:]  # lenient: [a, b] written without quotes
+                if not t.strip():
+                    return []
+            else:
+                if not isinstance(value, list):
+                    raise _FieldError(f"expected a list, got {t!r}")
+                return value
+        items = split_fields(t, ",", " \t") if '"' in t else t.split(",")
+        out = []
+        for item in items:
+            s = item.strip(" \t")
+            if s and s[0] == '"':
+                out.append(_quoted(s, slot.kinds))
+            elif not s and "string" in slot.kinds:
+                out.append("")
+            else:
+                out.append(_raw_scalar(s, slot.kinds))
+        return out
+
+    def decode_row(self, line: str) -> Any:
+        """One line to a row value (dict or scalar); raises ParseError with the field name."""
+        fields = line.split(self.sep) if '"' not in line else split_fields(line, self.sep, self.ws)
+        n = self._n
+        if len(fields) != n:
+            if len(fields) > n and not any(f.strip(self.ws) for f in fields[n:]):
+                fields = fields[:n]  # a trailing delimiter
+            elif len(fields) < n and all(not s.required for s in self.layout.slots[len(fields):]):
+                fields = fields + [""] * (n - len(fields))
+            else:
+                raise _RowError(f"expected {n} fields ({self.header}), found {len(fields)}")
+        values = []
+        decoders = self._decoders
+        for i in range(n):
+            try:
+                values.append(decoders[i](fields[i]))
+            except _FieldError as exc:
+                raise _RowError(str(exc), field=self.layout.slots[i].name) from None
+        keys = self._flat_keys
+        if keys is not None:
+            return {k: v for k, v in zip(keys, values) if v is not ABSENT}
+        row = self.layout.row
+        if isinstance(row, Slot):
+            if values[0] is ABSENT:
+                raise _RowError("empty value", field=row.name)
+            return values[0]
+        obj, _ = self._build(row, values, 0)
+        return {} if obj is ABSENT else obj
+
+    def _build(self, group: Group, values: list[Any], i: int) -> tuple[Any, int]:
+        obj: dict[str, Any] = {}
+        for child in group.children:
+            if isinstance(child, Slot):
+                value, i = values[i], i + 1
+            else:
+                value, i = self._build(child, values, i)
+            if value is not ABSENT:
+                obj[child.key] = value
+        if not obj and not group.required:
+            return ABSENT, i
+        return obj, i
+
+    # -- encoding ----------------------------------------------------------------------------
+    def encode_row(self, value: Any) -> str:
+        """One row value to a line; raises InputError for keys the layout has no slot for."""
+        row = self.layout.row
+        if isinstance(row, Slot):
+            return self._encode_slot(row, value, 0)
+        if not isinstance(value, dict):
+            raise InputError(f"expected an object, got {type(value).__name__}")
+        tokens: list[str] = []
+        self._flatten(row, value, tokens)
+        return self.sep.join(tokens)
+
+    def _flatten(self, group: Group, obj: Any, tokens: list[str]) -> None:
+        if obj is not ABSENT:
+            if not isinstance(obj, dict):
+                raise InputError(f"field {group.name!r}: expected an object, got {type(obj).__name__}")
+            known = {c.key for c in group.children}
+            extra = [k for k in obj if k not in known]
+            if extra:
+                where = f" in {group.name!r}" if group.name else ""
+                raise InputError(f"key {extra[0]!r}{where} is not declared in the schema's properties; "
+                                 "the delimited format holds declared fields only")
+        for child in group.children:
+            value = ABSENT if obj is ABSENT else obj.get(child.key, ABSENT)
+            if isinstance(child, Slot):
+                tokens.append(self._encode_slot(child, value, len(tokens)))
+            else:
+                self._flatten(child, value, tokens)
+
+    def _encode_slot(self, slot: Slot, value: Any, index: int) -> str:
+        if value is ABSENT:
+            return ""
+        dec = self._decoders[index]
+        if slot.array and isinstance(value, list):
+            bare = ",".join(self._raw_item(v, slot) or "\x00" for v in value) if value else "[]"
+            if "\x00" not in bare and self.sep not in bare and "\n" not in bare and "\r" not in bare:
+                if _same(self._try(dec, bare), value):
+                    return bare
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        raw = self._raw_item(value, slot, in_list=False)
+        if raw is not None and self.sep not in raw and _same(self._try(dec, raw), value):
+            return raw
+        if isinstance(value, str):
+            return json.dumps(value, ensure_ascii=False)
+        raise InputError(f"field {slot.name!r}: value {value!r} does not fit types {sorted(slot.kinds)}")
+
+    def _raw_item(self, value: Any, slot: Slot, in_list: bool = True) -> str | None:
+        if value is None:
+            return "null"
+        if value is True or value is False:
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise InputError(f"field {slot.name!r}: {value!r} is not a JSON number")
+            return repr(value)
+        if isinstance(value, str):
+            if (not value and in_list) or "\n" in value or "\r" in value:
+                return None
+            if value and (value[0] in '"[' or value[0] in " \t" or value[-1] in " \t"):
+                return None
+            if value.startswith(("```", "~~~")):  # would read as a code fence at the start of a line
+                return None
+            if in_list and ("," in value or self.sep in value):
+                return None
+            return value
+        return None
+
+    @staticmethod
+    def _try(dec: Callable[[str], Any], text: str) -> Any:
+        try:
+            return dec(text)
+        except (_FieldError, ParseError):
+            return ABSENT
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Type-strict equality (1 != 1.0 != True) over JSON values."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """Non-blank ``(line_number, line)`` pairs, CR stripped; split on ``\\n`` only (never on U+2028)."""
+    out = []
+    for no, line in enumerate(text.split("\n"), 1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if line.strip(" \t"):
+            out.append((no, line))
+    return out
+
+
+class DelimitedFormat:
+    """Whole answers in the delimited format: rows, a wrapped list of rows, or a single record."""
+
+    name = "delimited"
+
+    def __init__(self, layout: Layout, delimiter: str = "|") -> None:
+        self.layout = layout
+        self.codec = DelimitedCodec(layout, delimiter)
+
+    def encode(self, data: Any) -> str:
+        """The answer text for ``data`` (already validated against the schema)."""
+        kind, codec = self.layout.kind, self.codec
+        if kind == "record":
+            return codec.encode_row(data)
+        rows = data
+        if kind == "wrapped":
+            if not isinstance(data, dict) or set(data) != {self.layout.wrapper}:
+                raise InputError(f"expected an object with the single key {self.layout.wrapper!r}")
+            rows = data[self.layout.wrapper]
+        if not isinstance(rows, list):
+            raise InputError(f"expected a list of rows, got {type(rows).__name__}")
+        return "\n".join(codec.encode_row(r) for r in rows)
+
+    def decode(self, text: str, first_line: int = 1) -> Any:
+        """Answer text back to data. ``first_line`` numbers the lines of ``text`` in error messages."""
+        lines = _lines(text)
+        codec = self.codec
+        sep = codec.sep
+        if len(self.layout.slots) > 1:  # drop prose before and after the records
+            while lines and sep not in lines[0][1]:
+                lines.pop(0)
+            while lines and sep not in lines[-1][1]:
+                lines.pop()
+        if lines and _norm(lines[0][1], sep) == _norm(codec.header, sep) and len(self.layout.slots) > 1:
+            lines.pop(0)  # a header row the model added anyway
+        offset = first_line - 1
+        if self.layout.kind == "record":
+            if not lines:
+                raise ParseError("no record line found", line=first_line)
+            if len(lines) > 1:
+                raise ParseError(f"expected one record line, found {len(lines)}", line=lines[1][0] + offset)
+            return self._row(lines[0], 1, offset)
+        rows = [self._row(item, i, offset) for i, item in enumerate(lines, 1)]
+        return {self.layout.wrapper: rows} if self.layout.kind == "wrapped" else rows
+
+    def _row(self, item: tuple[int, str], row: int, offset: int) -> Any:
+        no, line = item
+        try:
+            return self.codec.decode_row(line)
+        except _RowError as exc:
+            raise ParseError(exc.message, line=no + offset, row=row if self.layout.kind != "record" else None,
+                             field=exc.field) from None
+
+    def line_of_row(self, text: str, row: int) -> int | None:
+        """The line number holding record ``row`` (1-based) after the same prose and header skipping."""
+        lines = _lines(text)
+        sep = self.codec.sep
+        if len(self.layout.slots) > 1:
+            while lines and sep not in lines[0][1]:
+                lines.pop(0)
+            if lines and _norm(lines[0][1], sep) == _norm(self.codec.header, sep):
+                lines.pop(0)
+        return lines[row - 1][0] if 0 < row <= len(lines) else None
+
+
+def _norm(line: str, sep: str) -> str:
+    return sep.join(p.strip() for p in line.split(sep))
