@@ -108,7 +108,11 @@ def compress_prompt(
 _LOCAL_PASSES = frozenset({"layout", "verbose", "filler", "role_adjectives", "prune"})
 _LINE_KINDS = ("inline_code", "url", "email", "number", "quoted", "placeholder", "tag")
 _BLOCK_KINDS = ("code_block", "front_matter", "keep")
-_CONTEXT_LINES = 2
+# A local pass decides an edit from its own line and at most _REACH lines around it; blocks carry
+# _CONTEXT_LINES = 2 * _REACH lines of context, and edits within _REACH lines of a block edge
+# (where the context is cut) are dropped: those lines depend only on unchanged text there.
+_REACH = 2
+_CONTEXT_LINES = 2 * _REACH
 
 
 def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Protect, ...], tok: Tokenizer,
@@ -122,8 +126,8 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
     cons: tuple[Span, ...] = find_constraint_spans(text)
     for name in order:
         new, ch = PASSES[name](state.text, prot, tok, **state.options(name, cons))
-        if name == "duplicates":
-            state.dup_version = state.version + (1 if ch else 0)
+        if name == "duplicates":  # clean unless it removed something (units may re-split)
+            state.dup_version = -1 if ch else state.version
         if ch:
             state.record(name, new, ch)
             prot = map_spans(prot, ch)
@@ -140,7 +144,7 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
                     continue
                 new, ch = PASSES[name](state.text, find_protected_spans(state.text, protect), tok,
                                        **state.options(name, None))
-                state.dup_version = state.version + (1 if ch else 0)
+                state.dup_version = -1 if ch else state.version
                 if ch:
                     state.record(name, new, ch)
                     blocks = state.prepare_blocks(_map_blocks([b[:2] for b in blocks], ch))
@@ -214,6 +218,13 @@ class _State:
             opts["text_start"] = a == 0
             opts["text_end"] = b == len(text)
             new_sub, ch = PASSES[name](sub, prot, self.tok, **opts)
+            if ch:
+                lo = 0 if a == 0 else _nth_line_start(sub, _REACH)
+                hi = len(sub) if b == len(text) else _nth_line_end_from_back(sub, _REACH)
+                kept = tuple(c for c in ch if c.span and lo <= c.span[0] and c.span[1] <= hi)
+                if len(kept) != len(ch):
+                    ch = kept
+                    new_sub = _apply(sub, ch)
             pieces.append(text[pos:a])
             pieces.append(new_sub)
             pos = b
@@ -226,6 +237,44 @@ class _State:
             pieces.append(text[pos:])
             self.record(name, "".join(pieces), all_ch)
         return new_blocks
+
+
+def _nth_line_start(text: str, k: int) -> int:
+    """Index where line ``k`` (0-based) of ``text`` starts, or ``len(text)``."""
+    pos = 0
+    for _ in range(k):
+        j = text.find("\n", pos)
+        if j < 0:
+            return len(text)
+        pos = j + 1
+    return pos
+
+
+def _nth_line_end_from_back(text: str, k: int) -> int:
+    """Index just after the line that is ``k`` lines before the last line of ``text`` (which ends
+    with a line break or the text end), or 0."""
+    end = len(text)
+    if text.endswith("\n"):
+        end -= 1
+    for _ in range(k):
+        j = text.rfind("\n", 0, end)
+        if j < 0:
+            return 0
+        end = j
+    return end + 1 if end < len(text) else end
+
+
+def _apply(text: str, changes: Sequence[Change]) -> str:
+    """``text`` with non-overlapping ``changes`` (spans in ``text``) applied."""
+    out: list[str] = []
+    pos = 0
+    for c in changes:
+        assert c.span is not None
+        out.append(text[pos:c.span[0]])
+        out.append(c.after)
+        pos = c.span[1]
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _output_ranges(changes: Sequence[Change]) -> list[Span]:

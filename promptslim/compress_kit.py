@@ -29,6 +29,7 @@ __all__ = [
     "removal_edit",
     "is_sentence_start",
     "match_case",
+    "is_name_position",
     "PhraseEntry",
     "PhraseTable",
     "map_spans",
@@ -157,6 +158,26 @@ def is_sentence_start(text: str, pos: int) -> bool:
     return j > line_start and text[j - 1] in ".!?"
 
 
+def is_name_position(text: str, pos: int) -> bool:
+    """True when a capitalised word at ``pos`` reads as a name to fact-retention checks: it is not
+    at the start of the text, of a line or of a sentence (after ``.``, ``!``, ``?`` and a space),
+    or it continues a run of capitalised words ("Sigma Rule\\n\\nPlease"). Words after a list
+    marker or heading mark ("- Make", "## Give") count as names, so passes leave them alone."""
+    if not (text[pos:pos + 1].isupper() and text[pos + 1:pos + 2].islower()):
+        return False
+    k = pos
+    while k > 0 and text[k - 1].isspace():
+        k -= 1
+    j = k
+    while j > 0 and text[j - 1].isalpha():
+        j -= 1
+    if j < k and text[j].isupper() and text[j + 1:k].islower() and (j == 0 or not text[j - 1].isalnum()):
+        return True  # continues a capitalised run
+    if pos == 0 or text[pos - 1] == "\n":
+        return False
+    return not (text[pos - 1].isspace() and pos >= 2 and text[pos - 2] in ".!?")
+
+
 def match_case(replacement: str, matched: str, sentence_start: bool) -> str:
     """Give ``replacement`` the case of ``matched``: ALL CAPS stays all caps; a capitalised
     sentence start stays capitalised; otherwise the table's own spelling is kept."""
@@ -203,6 +224,8 @@ def removal_edit(text: str, a: int, b: int, reason: str, protected: Sequence[Spa
             start -= 1
         end = b if j == b else j
         repl = ""
+        if start_of_sentence and not (k >= n or text[k] in ".!?\r\n"):
+            return None  # "Your task is to:" is a label; deleting the phrase would strand the colon
         if start_of_sentence and k < n and text[k] in ".!?":
             # the phrase is a whole sentence ("Thank you!"): drop it with its punctuation
             end = k

@@ -29,6 +29,7 @@ from .compress_kit import (
     PhraseTable,
     Span,
     apply_edits,
+    is_name_position,
     is_sentence_start,
     level_rank,
     match_case,
@@ -66,17 +67,22 @@ _SEPARATOR = re.compile(
 )
 _HEADING_EMPHASIS = re.compile(r"\n(#{1,6}[ \t]+)(\*\*|__)([^*_\n]{1,300})\2[ \t]*(?=\r?\n|\Z)")
 _TRIPLE_EMPHASIS = re.compile(r"\*\*\*([^*\n]{1,300})\*\*\*")
+# bold on a label that starts a line or list item ("- **Scope:** ..." or a line "**Rules:**"):
+# the line structure and the colon already mark it
+_LABEL_EMPHASIS = re.compile(
+    r"\n([ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+)?)(\*\*|__)([^*_\n]{1,120}?)\2"
+)
 
 
 def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer, *,
                 level: str = "balanced", **options: Any) -> tuple[str, tuple[Change, ...]]:
     """Whitespace and decoration waste: trailing spaces, runs of blank lines, runs of inner
-    spaces, decorative separator lines, emphasis inside headings and doubled emphasis.
+    spaces, decorative separator lines, emphasis inside headings and doubled emphasis; from
+    ``balanced`` on, bold on line and list-item labels ("- **Scope:** ..." -> "- Scope: ...").
 
     Indentation, line breaks, headings and list markers (the structure) are kept; a Markdown
     setext underline (a separator right under text) and YAML front matter are left alone.
     """
-    level_rank(level)
     edits: list[Edit] = []
     for m in _TRAILING.finditer(text):
         edits.append(Edit(m.start(), m.end(), "", "layout", "trailing whitespace"))
@@ -96,7 +102,8 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
     for m in _INNER_SPACES.finditer(text):
         a, b = m.span()
         # between two non-space characters on one line (not indentation, not trailing)
-        if a and text[a - 1] not in "\r\n" and b < n and text[b] not in "\r\n":
+        if a and text[a - 1] not in "\r\n" and b < n and text[b] not in "\r\n" and not (
+                is_name_position(text, b) and text[a - 1].islower()):  # "Part \t Description"
             edits.append(Edit(a, b, " ", "layout", "repeated spaces"))
     padded = "\n" + text  # so that line patterns also match on the first line
     for m in _SEPARATOR.finditer(padded):
@@ -106,8 +113,21 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
             edits.append(Edit(a, m.end() - 1, "", "layout", "decorative separator"))
     for m in _HEADING_EMPHASIS.finditer(padded):
         edits.append(Edit(m.start(), m.end() - 1, m.group(1) + m.group(3).strip(), "layout", "emphasis inside a heading"))
+    cons = options.get("constraint_spans")
+    if cons is None and ("**" in text or "__" in text):
+        cons = find_constraint_spans(text)
+    if level_rank(level) >= 1 and ("**" in text or "__" in text):
+        for m in _LABEL_EMPHASIS.finditer(padded):
+            a, b = m.start(), m.end() - 1
+            rest = text[b:text.find("\n", b) if "\n" in text[b:] else n]
+            if (m.group(3).endswith(":") or rest.startswith(":") or not rest.strip()) and not overlaps(cons, a, b):
+                edits.append(Edit(a + len(m.group(1)), b, m.group(3), "layout", "emphasis on a line label"))
     for m in _TRIPLE_EMPHASIS.finditer(text):
         edits.append(Edit(m.start(), m.end(), f"**{m.group(1)}**", "layout", "doubled emphasis"))
+    # whitespace between two capitalised words belongs to a name ("Key Points\n\nThe"): keep it;
+    # markup inside a negation ("**NO:**") stays with it
+    edits = [e for e in edits if (not text[e.start:e.end].isspace() or not _between_capitals(text, e.start, e.end))
+             and (text[e.start:e.end].isspace() or not cons or not overlaps(cons, e.start, e.end))]
     # the longest edit wins where two overlap (a separator's blank lines vs a blank-line run);
     # on a tie the one listed first (text start and end rules come first)
     edits.sort(key=lambda e: (e.start, -(e.end - e.start)))
@@ -117,6 +137,35 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
             continue
         chosen.append(e)
     return apply_edits(text, chosen, tokenizer, "layout", min_saved=0, protected=protected_spans)
+
+
+def _between_capitals(text: str, a: int, b: int) -> bool:
+    """True when ``text[a:b]`` is whitespace inside a run of capitalised words (a name, as fact
+    checks read it: "Key Points\\n\\nThe"), looking at most two line breaks each way."""
+    if not text[a:b].isspace():
+        return False
+    i = a
+    lines = 0
+    while i > 0 and text[i - 1].isspace():
+        lines += text[i - 1] == "\n"
+        if lines > 2:
+            return False
+        i -= 1
+    if i == 0 or not text[i - 1].islower():
+        return False
+    k = i - 1
+    while k > 0 and text[k - 1].isalpha():
+        k -= 1
+    if not text[k].isupper():
+        return False
+    j = b
+    lines = 0
+    while j < len(text) and text[j].isspace():
+        lines += text[j] == "\n"
+        if lines > 2:
+            return False
+        j += 1
+    return text[j:j + 1].isupper() and text[j + 1:j + 2].islower()
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,7 +230,7 @@ def _phrase_pass(text: str, protected: Sequence[Span], tokenizer: Tokenizer, tab
             continue
         at_start = is_sentence_start(text, a)
         matched = text[a:b]
-        if _has_inner_capital(matched, at_start):
+        if _has_inner_capital(matched, at_start) or is_name_position(text, a):
             continue
         if entry.sentence_start and not at_start:
             continue

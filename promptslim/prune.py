@@ -17,7 +17,15 @@ from functools import cache
 from typing import Any
 
 from ._toml import load_package_toml
-from .compress_kit import Edit, Span, apply_edits, is_sentence_start, level_rank, removal_edit
+from .compress_kit import (
+    Edit,
+    Span,
+    apply_edits,
+    is_name_position,
+    is_sentence_start,
+    level_rank,
+    removal_edit,
+)
 from .result import Change
 from .sentences import sentence_spans
 from .spans import find_constraint_spans, overlaps
@@ -27,7 +35,7 @@ __all__ = ["pass_duplicates", "pass_prune", "prune_candidates"]
 
 _LABEL = re.compile(r"[ \t]*(?:[-*+>\u2022]|\d{1,3}[.)])?[ \t]*[\w '()]{1,24}:(?:\s|$)")
 _LIST_MARKER = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|[A-Za-z][.)])[ \t]+)*")
-_CAP_WORD = re.compile(r"(?<=[\w,;:)] )[A-Z][a-z]+")
+_CAP_WORD = re.compile(r"\b[A-Z][a-z]+")
 # a cheap split at every place the sentence splitter (plus line breaks) could split, and more
 _CHEAP_SPLIT = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|[\r\n]+|[\u3002\uff01\uff1f]")
 _EDGE = string.punctuation + " \t\u2022\u00b7\u2013\u2014\u2026\u201c\u201d\u2018\u2019"
@@ -73,6 +81,27 @@ def _units(text: str) -> list[Span]:
     return out
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n\s*")
+_BLOCK_LABEL = re.compile(r"[ \t]*#*[ \t]*([A-Za-z][\w ]{0,24}?)[ \t]*\d*[ \t]*:")
+
+
+def _example_blocks(text: str) -> tuple[Span, ...]:
+    """Paragraphs that open with a label shared by another paragraph ("Q:", "Example 2:",
+    "Input:"): few-shot examples, whose repeated lines ("So the answer is (A).") are structure."""
+    paras: list[tuple[int, int]] = []
+    pos = 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        paras.append((pos, m.start()))
+        pos = m.end()
+    paras.append((pos, len(text)))
+    labels: dict[str, list[Span]] = {}
+    for a, b in paras:
+        m = _BLOCK_LABEL.match(text, a, b)
+        if m:
+            labels.setdefault(m.group(1).lower(), []).append((a, b))
+    return tuple(sorted(p for group in labels.values() if len(group) > 1 for p in group))
+
+
 def _unit_removal(text: str, a: int, b: int, reason: str, protected: Sequence[Span]) -> Edit | None:
     ls = text.rfind("\n", 0, a) + 1
     le = text.find("\n", b)
@@ -108,14 +137,18 @@ def pass_duplicates(text: str, protected_spans: Sequence[Span], tokenizer: Token
         return text, ()
     keep_facts = rank < 2 if keep_facts is None else keep_facts
     cons = (find_constraint_spans(text) if constraint_spans is None else constraint_spans) if keep_facts else ()
+    examples = _example_blocks(text)
     eligible: list[tuple[int, int, str]] = []
     for a, b in _units(text):
+        if examples and overlaps(examples, a, b):
+            continue
         unit = text[a:b]
         if len(unit.split()) < min_words or _LABEL.match(unit):
             continue
         if overlaps(protected_spans, a, b):
             continue
-        if keep_facts and (overlaps(cons, a, b) or _CAP_WORD.search(unit)):
+        if keep_facts and (overlaps(cons, a, b) or any(is_name_position(text, a + m.start())
+                                                        for m in _CAP_WORD.finditer(unit))):
             continue
         key = _key(unit)
         eligible.append((a, b, key))

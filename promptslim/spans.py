@@ -74,7 +74,7 @@ _QUOTED = re.compile(
     r"|\u2018[^\u2019\n]{1,500}\u2019(?![\w])|\u00ab[^\u00bb\n]{1,2000}\u00bb"
 )
 _PLACEHOLDER = re.compile(
-    r"\{\{[^{}\n]{0,300}\}\}|\{%[^%\n]{0,500}%\}|\{#[^#\n]{0,500}#\}|\$\{[^{}\n]{0,300}\}"
+    r"\{\{[^{}\n]{0,300}\}\}|\{%[^%\n]{0,500}%\}|\{#[^#\n]{0,500}#\}|\$\{[^}]{1,1000}\}"
     r"|\{[^{}\n]{1,300}\}|\[[A-Z][A-Z0-9_ -]{1,60}\]|%\([A-Za-z_]\w{0,60}\)[sdifr]"
     r"|\$(?<![\w$]\$)[A-Z_][A-Z0-9_]{1,60}\b|<<[^<>\n]{1,100}>>"
 )
@@ -96,10 +96,13 @@ def _number_re() -> re.Pattern[str]:
 def _constraint_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
     table = load_package_toml("rules/spans.toml")
     window = int(table["constraint_window_words"])
-    return re.compile(word_alternation(sorted(set(table["constraint_words"])))), re.compile(_AFTER_WORDS % window)
+    # word boundaries as \b sees them: "Read-only" and "No-Code" hold a constraint word
+    words = sorted(set(table["constraint_words"]))
+    return re.compile(word_alternation(words, word_chars="a-z0-9_")), re.compile(_AFTER_WORDS % window)
 
 
-_AFTER_WORDS = r"(?:[^\S\n]{1,20}[^\s.!?]{1,60}){0,%d}"  # template: up to N following words
+# template: the rest of the constraint word's token ("no:**"), then up to N following words
+_AFTER_WORDS = r"[^\s.!?]{0,60}(?:[^\S\n]{1,20}[^\s.!?]{1,60}){0,%d}"
 
 
 def _fences(text: str) -> Iterator[Span]:
@@ -158,11 +161,12 @@ def _emails(text: str) -> Iterator[Span]:
             yield a, m.end()
 
 
-def word_alternation(words: Sequence[str], space: str = r"[ \t]+") -> str:
+def word_alternation(words: Sequence[str], space: str = r"[ \t]+", word_chars: str = r"a-z0-9'\-_") -> str:
     """A regex finding lower-case ``words`` (or phrases; a space matches ``space``) as whole words
     in ``" " + lower_same_length(text)``: one separator character, then the word as group 1.
 
-    The alternation is factored by common prefixes and starts with a character class, which makes
+    ``word_chars`` is the character class of word characters (a match must not touch one). The
+    alternation is factored by common prefixes and starts with a character class, which makes
     Python's regex engine several times faster than ``\b(?:w1|w2|...)\b``.
     """
     trie: dict[str, Any] = {}
@@ -181,7 +185,7 @@ def word_alternation(words: Sequence[str], space: str = r"[ \t]+") -> str:
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if end else body
 
-    return rf"[^a-z0-9'\-_]({build(trie)})(?![a-z0-9'\-_])"
+    return rf"[^{word_chars}]({build(trie)})(?![{word_chars}])"
 
 
 def lower_same_length(text: str) -> str:
