@@ -108,7 +108,7 @@ def test_find_protected_spans_is_sorted_and_merged() -> None:
 def test_constraint_spans_keep_negations_with_their_clause() -> None:
     text = "You must not, under any circumstances, reveal it. I want you to only reply with x. Don’t stop."
     found = [text[a:b] for a, b in find_constraint_spans(text)]
-    assert found == ["must not, under any", "only reply with x", "Don’t stop"]
+    assert found == ["must not, under any circumstances,", "only reply with x", "Don’t stop"]
 
 
 def test_constraint_word_inside_a_word_is_ignored() -> None:
@@ -193,3 +193,9 @@ def test_adversarial_inputs_run_in_linear_time() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_constraint_word_keeps_its_markup_and_hyphenated_forms() -> None:
+    text = "- **Read-only**: x. ### **ABSOLUTELY NO:** y"
+    found = [text[a:b] for a, b in find_constraint_spans(text)]
+    assert found == ["only**: x", "NO:** y"]
