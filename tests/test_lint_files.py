@@ -130,7 +130,7 @@ def test_bad_files_get_error_lines_and_others_are_linted(bad_tree: Path) -> None
 
 
 def test_cli_error_lines_name_file_and_position(bad_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["lint", "--isolated", "--select", "PS3,PS4", str(bad_tree)])
+    code = main(["lint", "--isolated", "--no-cache", "--select", "PS3,PS4", str(bad_tree)])
     out = capsys.readouterr().out
     assert code == 2
     assert f"{bad_tree / 'latin1.md'}:2:4: error: invalid UTF-8" in out
@@ -145,7 +145,7 @@ def test_unreadable_file_is_an_error_line(tmp_path: Path, capsys: pytest.Capture
     try:
         if p.stat().st_mode and _can_read(p):
             pytest.skip("running as a user who can read mode-000 files (root)")
-        assert main(["lint", "--isolated", str(p)]) == 2
+        assert main(["lint", "--isolated", "--no-cache", str(p)]) == 2
         assert "cannot read" in capsys.readouterr().out
     finally:
         p.chmod(0o644)
@@ -169,6 +169,6 @@ def test_crlf_file_is_linted_with_lf_positions(tmp_path: Path) -> None:
 def test_dangling_symlink_in_a_folder_is_an_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "gone.prompt").symlink_to(tmp_path / "missing-target.prompt")
     (tmp_path / "ok.prompt").write_text("Answer in one sentence.\n", encoding="utf-8")
-    assert main(["lint", "--isolated", "--select", "PS4", str(tmp_path)]) == 2
+    assert main(["lint", "--isolated", "--no-cache", "--select", "PS4", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert f"{tmp_path / 'gone.prompt'}: error: cannot read" in out

@@ -126,3 +126,33 @@ def test_fix_never_writes_files_without_eligible_fixes(tmp_path: Path) -> None:
     before = p.stat().st_mtime_ns
     lint_paths([p], LintConfig(root=tmp_path, select=tuple(UNSAFE_RULES)), fix=True)
     assert p.stat().st_mtime_ns == before
+
+
+def test_result_cache_round_trip_and_invalidation(tmp_path: Path) -> None:
+    from promptslim.lint.cache import ResultCache, report_from_dict, report_to_dict
+
+    p = tmp_path / "p.prompt"
+    p.write_text(PROMPT, encoding="utf-8")
+    cfg = LintConfig(root=tmp_path, select=tuple(UNSAFE_RULES) + ("PS3",))
+    first = lint_paths([p], cfg, cache=True)
+    assert (tmp_path / ".promptslim_cache" / ".gitignore").read_text(encoding="utf-8").endswith("*\n")
+    [report] = first.reports
+    assert report_from_dict(report.path, report_to_dict(report)) == report
+    store = ResultCache(cfg)
+    assert store.get(str(p), p.read_bytes()) == report  # served from the cache file
+    assert lint_paths([p], cfg, cache=True).reports == first.reports
+    p.write_text(PROMPT + "\nMore.\n", encoding="utf-8")  # content changed: not served
+    assert store.get(str(p), p.read_bytes()) is None
+    other = LintConfig(root=tmp_path, select=("PS303",))  # other settings: another cache file
+    assert ResultCache(other).file != store.file
+    store.file.write_text("{not json", encoding="utf-8")  # damaged: ignored
+    assert ResultCache(cfg).entries == {}
+    assert lint_paths([p], cfg, cache=True).reports[0].findings  # and rebuilt
+
+
+def test_fix_runs_do_not_use_the_cache(tmp_path: Path) -> None:
+    p = tmp_path / "p.prompt"
+    p.write_text(PROMPT, encoding="utf-8")
+    cfg = LintConfig(root=tmp_path, select=tuple(UNSAFE_RULES))
+    lint_paths([p], cfg, fix=True, unsafe_fixes=True, cache=True)
+    assert not (tmp_path / ".promptslim_cache").exists()

@@ -68,7 +68,7 @@ def test_github_annotations_escape_and_summary(run_with_error, tmp_path: Path,  
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    code = main(["lint", "--isolated", "--select", ",".join(RULES), str(tmp_path / "vague.txt")])
+    code = main(["lint", "--isolated", "--no-cache", "--select", ",".join(RULES), str(tmp_path / "vague.txt")])
     assert code == 1
     assert "PS303 no-output-constraint" in summary.read_text(encoding="utf-8")
 
@@ -125,6 +125,6 @@ def test_sarif_for_a_clean_run_validates(tmp_path: Path) -> None:
 def test_output_file_option(tmp_path: Path) -> None:
     (tmp_path / "p.prompt").write_text(PROMPT, encoding="utf-8")
     out = tmp_path / "lint.sarif"
-    assert main(["lint", "--isolated", "--select", ",".join(RULES), "--format", "sarif", "-o", str(out),
+    assert main(["lint", "--isolated", "--no-cache", "--select", ",".join(RULES), "--format", "sarif", "-o", str(out),
                  str(tmp_path / "p.prompt")]) == 1
     _validate_sarif(json.loads(out.read_text(encoding="utf-8")))

@@ -38,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", type=_codes, default=[], metavar="PATTERNS",
                    help="extra gitignore-style patterns to skip")
     p.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the report to FILE")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the result cache (.promptslim_cache/ beside the config)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = with_overrides(cfg, select=args.select, extend_select=args.extend_select, ignore=args.ignore,
                          model=args.model, exclude=args.exclude)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    result = lint_paths(args.paths, cfg, fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff)
+    result = lint_paths(args.paths, cfg, fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
+                        cache=not args.no_cache)
     out = open(args.output_file, "w", encoding="utf-8") if args.output_file else sys.stdout
     try:
         if args.diff:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..tokens import Tokenizer, get_tokenizer
 from .config import LintConfig, find_config, load_config
@@ -94,15 +95,53 @@ def _lint_loaded(doc: Document, config: LintConfig, tokenizer: Tokenizer, fix: b
                       tokens_fixed=outcome.tokens_before - outcome.tokens_after)
 
 
+class _LazyTokenizer:
+    """The run's tokenizer, loaded on first use: a run served wholly from the cache never loads it."""
+
+    def __init__(self, model: str, given: Tokenizer | None) -> None:
+        self.model = model
+        self.tok = given
+
+    def get(self) -> Tokenizer:
+        if self.tok is None:
+            self.tok = get_tokenizer(self.model)
+        return self.tok
+
+
 def lint_paths(paths: Sequence[str | os.PathLike[str]], config: LintConfig | None = None, *, fix: bool = False,
-               unsafe_fixes: bool = False, diff: bool = False, tokenizer: Tokenizer | None = None) -> LintRun:
-    """Lint files and folders; ``config`` defaults to the nearest ``promptslim.toml`` / ``pyproject.toml``."""
+               unsafe_fixes: bool = False, diff: bool = False, tokenizer: Tokenizer | None = None,
+               cache: bool = False) -> LintRun:
+    """Lint files and folders; ``config`` defaults to the nearest ``promptslim.toml`` / ``pyproject.toml``.
+
+    ``cache`` reuses results of unchanged files from ``.promptslim_cache/`` (plain lint runs only).
+    """
+    from ..tokens import encoding_for_model
+
     cfg = config if config is not None else discover_config(paths)
-    tok = tokenizer or get_tokenizer(cfg.model)
+    name = tokenizer.name if tokenizer is not None else encoding_for_model(cfg.model)[0]  # unknown model: error now
+    lazy = _LazyTokenizer(cfg.model, tokenizer)
+    store = None
+    if cache and not (fix or diff):
+        from .cache import ResultCache
+
+        store = ResultCache(cfg)
     reports = []
     for path, explicit in iter_files(paths, cfg):
-        report = lint_file(path, cfg, tok, fix=fix, unsafe_fixes=unsafe_fixes, diff=diff)
+        data = None
+        report = None
+        if store is not None:
+            try:
+                data = Path(path).read_bytes()
+                report = store.get(str(path), data)
+            except OSError:
+                data = None
+        if report is None:
+            report = lint_file(path, cfg, lazy.get(), fix=fix, unsafe_fixes=unsafe_fixes, diff=diff)
+            if store is not None and data is not None:
+                store.put(str(path), data, report)
         if report.skipped and not explicit:
             continue  # a JSON/YAML file met while walking a folder that holds no chat messages
         reports.append(report)
-    return LintRun(tuple(reports), cfg, tok.name, fix, unsafe_fixes, diff)
+    if store is not None:
+        store.save()
+    return LintRun(tuple(reports), cfg, name, fix, unsafe_fixes, diff)
