@@ -39,6 +39,7 @@ from .gate import (
     load_baseline as load_baseline,
 )
 from .history import RollingHistory as RollingHistory, fit_history as fit_history
+from .lint import lint_paths as lint_paths, lint_text as lint_text
 from .pricing import CostEstimate as CostEstimate, estimate_cost as estimate_cost
 from .rag import (
     BM25Ranker as BM25Ranker,
@@ -112,4 +113,6 @@ __all__ = [
     "to_anthropic",
     "to_gemini",
     "to_openai",
+    "lint_paths",
+    "lint_text",
 ]
