@@ -207,21 +207,28 @@ class DelimitedCodec:
             if values[0] is ABSENT:
                 raise _RowError("empty value", field=row.name)
             return values[0]
-        obj, _ = self._build(row, values, 0)
-        return {} if obj is ABSENT else obj
+        return self._build(row, values, 0)[0]
 
-    def _build(self, group: Group, values: list[Any], i: int) -> tuple[Any, int]:
+    def _build(self, group: Group, values: list[Any], i: int) -> tuple[dict[str, Any], int, bool]:
+        """The group's object, the next slot index, and whether any slot under it had a value.
+
+        A child object is kept when something under it had a value or it is required (its parent is
+        then known to be present); an optional object without values is absent.
+        """
         obj: dict[str, Any] = {}
+        present = False
         for child in group.children:
             if isinstance(child, Slot):
                 value, i = values[i], i + 1
+                if value is not ABSENT:
+                    obj[child.key] = value
+                    present = True
             else:
-                value, i = self._build(child, values, i)
-            if value is not ABSENT:
-                obj[child.key] = value
-        if not obj and not group.required:
-            return ABSENT, i
-        return obj, i
+                sub, i, sub_present = self._build(child, values, i)
+                present = present or sub_present
+                if sub_present or child.required:
+                    obj[child.key] = sub
+        return obj, i, present
 
     # -- encoding ----------------------------------------------------------------------------
     def encode_row(self, value: Any) -> str:

@@ -60,24 +60,25 @@ class JsonMinFormat:
 
     def decode(self, text: str, first_line: int = 1) -> Any:
         """JSON text (possibly inside prose) back to data."""
-        body = text.strip()
         try:
-            return json.loads(body)
+            return json.loads(text)
         except json.JSONDecodeError as exc:
-            first_error = exc
+            error = exc
         dec = json.JSONDecoder()
         best: tuple[int, Any] | None = None
+        first_error: json.JSONDecodeError | None = None
         for m in re.finditer(r"[\[{]", text):  # the longest JSON value inside the prose
             try:
                 value, end = dec.raw_decode(text, m.start())
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as exc:
+                first_error = first_error or exc
                 continue
             if best is None or end - m.start() > best[0]:
                 best = (end - m.start(), value)
         if best is not None:
             return best[1]
-        line = text[: text.find(body[:1])].count("\n") + first_line + first_error.lineno - 1 if body else first_line
-        raise ParseError(f"not valid JSON: {first_error.msg} (column {first_error.colno})", line=line)
+        error = first_error or error
+        raise ParseError(f"not valid JSON: {error.msg} (column {error.colno})", line=error.lineno + first_line - 1)
 
 
 class ToonFormat:

@@ -141,7 +141,7 @@ class _Analyzer:
         if not isinstance(node, Mapping):
             return False
         t = node.get("type")
-        return t == "object" or (t is None and "properties" in node)
+        return t == "object" or (isinstance(t, list) and "object" in t) or (t is None and "properties" in node)
 
     def leaf(self, node: Any, name: str, key: str, required: bool, empty_ok: bool, where: str,
              stack: tuple[str, ...]) -> Slot:
@@ -178,8 +178,8 @@ class _Analyzer:
         if not self.is_object(node):
             raise Unsupported("not an object", where)
         t = node.get("type")
-        if isinstance(t, list) and "null" in t:
-            raise Unsupported("nullable object", where)
+        if isinstance(t, list) and t != ["object"]:
+            raise Unsupported("nullable object" if "null" in t else "object in a type union", where)
         for bad in ("patternProperties", "anyOf", "oneOf", "allOf", "if", "dependencies", "dependentSchemas",
                     "not", "propertyNames"):
             if bad in node:
@@ -262,7 +262,7 @@ def analyze_layout(schema: Mapping[str, Any]) -> Layout:
     slots = tuple(an.slots)
     if len(slots) == 1:
         only = slots[0]
-        if not only.required:
+        if not (only.empty_ok or isinstance(row, Slot)):  # required under required parents only
             raise Unsupported("a single optional field per line (an absent value would be a blank line)", where)
         slots = (Slot(only.name, only.key, only.kinds, only.array, only.nullable, True, False, only.node,
                       only.pointer),)
