@@ -312,6 +312,29 @@ def test_nothing_dropped_nothing_duplicated(static_lines, dyn, d, n, i) -> None:
     assert abs(lay.savings.after - lay.savings.before) <= 10
 
 
+fragments = st.sampled_from([
+    "Today is 2026-11-22.", "You are talking to Zoë Ng.", "Id: 7f3e9a2b11cd", "{name}", "a@b.co", "\n", "\n\n",
+    "# Head\n", "```\nx = {y}\n```\n", " turn 3 of 9 ", "Be brief. ", "- item\n", "Current time: 10:30.",
+])
+
+
+@settings(max_examples=80, deadline=None)
+@given(parts=st.lists(st.one_of(fragments, st.text(max_size=40)), max_size=14))
+def test_split_text_never_loses_characters(parts) -> None:
+    """Any text: spans are exact slices, sorted and disjoint; every non-blank character survives."""
+    from collections import Counter
+
+    text = "".join(parts)
+    spans = find_dynamic_spans(text)
+    assert all(text[s.start:s.end] == s.text for s in spans)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    split = split_text(text)
+    before = Counter(c for c in text if not c.isspace())
+    after = Counter(c for c in split.static + "".join(split.dynamic) if not c.isspace())
+    assert not before - after
+    assert find_dynamic_spans(split.static) == []  # what stays in the prefix is static
+
+
 # ---------------------------------------------------------------- order checks
 
 def test_tool_order_and_json_helpers() -> None:

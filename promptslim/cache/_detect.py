@@ -286,12 +286,12 @@ def find_dynamic_spans(
             found.append((start, -end, order, DynamicSpan(pat.kind, start, end, text[start:end], _label(pat, m, text))))
     found.sort(key=lambda t: (t[0], t[1], t[2]))
     merged: list[DynamicSpan] = []
-    for start, neg_end, _, span in found:
+    for start, neg_end, _, item in found:
         end = -neg_end
         if merged and start < merged[-1].end:
             last = merged[-1]
             if end > last.end:
                 merged[-1] = DynamicSpan(last.kind, last.start, end, text[last.start:end], last.label)
             continue
-        merged.append(span)
+        merged.append(item)
     return merged

@@ -199,8 +199,8 @@ def split_cacheable(
         text = content
         if sort_json:
             text, edits = sort_json_in_text(text)
-            for s, e, before, after in edits:
-                changes.append(Change("sort_keys", "cache-json-keys", loc, (s, e), before, after, 0,
+            for s, e, old_json, new_json in edits:
+                changes.append(Change("sort_keys", "cache-json-keys", loc, (s, e), old_json, new_json, 0,
                                       "JSON keys sorted for a byte-stable prefix"))
         split = split_text(text, kinds=kinds, keep=keep)
         found.extend((i, sp) for sp in split.spans)

@@ -278,7 +278,8 @@ def _gemini_content(msg: Mapping[str, Any], names: Mapping[str, str]) -> dict[st
     if role in ("tool", "function"):
         name = msg.get("name") or names.get(msg.get("tool_call_id", ""), "")
         return {"role": "user", "parts": [{"function_response": {"name": name, "response": {"content": _text_of(content)}}}]}
-    parts = [{"text": content}] if isinstance(content, str) and content else [_gemini_part(p) for p in content or []]
+    parts: list[dict[str, Any]] = (
+        [{"text": content}] if isinstance(content, str) and content else [_gemini_part(p) for p in content or []])
     for call in msg.get("tool_calls") or []:
         fn = call.get("function", {})
         parts.append({"function_call": {"name": fn.get("name", ""), "args": json.loads(fn.get("arguments") or "{}")}})

@@ -223,8 +223,8 @@ def _naive(tok: Tokenizer, req: TraceRequest, lay: CacheLayout) -> _Rendered:
         content = req.messages[i].get("content")
         text = content if isinstance(content, str) else message_text(content)
         loc = f"messages[{i}].content"
-        ranges = [c.span for c in lay.changes if c.kind == "move" and c.location == loc and c.span]
-        system.append(_pieces(text, ranges))  # type: ignore[arg-type]
+        ranges = [c.span for c in lay.changes if c.kind == "move" and c.location == loc and c.span is not None]
+        system.append(_pieces(text, ranges))
     n_stable = len(lay.prefix) - lay.system_count
     rest = [(m, j < n_stable) for j, m in enumerate(req.messages[lead:])]
     return _render(tok, req.tools or [], system, rest)

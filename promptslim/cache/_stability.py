@@ -37,10 +37,12 @@ def tool_name(tool: Any, index: int = 0) -> str:
     if not isinstance(tool, Mapping):
         raise InputError(f"tools[{index}] is {type(tool).__name__}, expected a dict with a name")
     fn = tool.get("function")
-    if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
-        return fn["name"]
-    if isinstance(tool.get("name"), str):
-        return tool["name"]
+    name = fn.get("name") if isinstance(fn, Mapping) else None
+    if isinstance(name, str):
+        return name
+    name = tool.get("name")
+    if isinstance(name, str):
+        return name
     raise InputError(f"tools[{index}] has no name (expected tool['function']['name'] or tool['name'])")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ..result import Change, Result, Savings
 from ..sentences import sentence_spans
@@ -120,13 +121,13 @@ def _plan(text: str, found: list[DynamicSpan], fences: list[tuple[int, int]],
         needed = [(ls + a, ls + b) for a, b in sentence_spans(body)]
         if needed and all(n in sents for n in needed):
             whole.add((ls, le))
-    out = []
-    for s, e, mode, sp in plans:
+    out: list[tuple[int, int, str, DynamicSpan | None]] = []
+    for s, e, mode, planned in plans:
         if mode == "sentence":
             ls, le = _line_bounds(text, s)
             if (ls, le) in whole:
                 s, e, mode = ls, le, "line"
-        out.append((s, e, mode, sp))
+        out.append((s, e, mode, planned))
     return out
 
 
@@ -152,7 +153,7 @@ def _headings_to_move(text: str, units: list[tuple[int, int, str]]) -> list[tupl
     if "#" not in text or not covered:
         return []
     out: list[tuple[int, int, str]] = []
-    stack: list[list] = []  # [level, start, end, has_body, all_covered]
+    stack: list[list[Any]] = []  # [level, start, end, has_body, all_covered]
     ci = 0
     pos = 0
 
@@ -184,7 +185,7 @@ def _headings_to_move(text: str, units: list[tuple[int, int, str]]) -> list[tupl
     return sorted(out)
 
 
-def _removal_ranges(text: str, merged: list[list]) -> list[tuple[int, int]]:
+def _removal_ranges(text: str, merged: list[list[Any]]) -> list[tuple[int, int]]:
     """Character ranges to cut for each merged unit, so no blank-line runs or stray blanks are left.
 
     Line-like units (line, block, heading) separated only by whitespace are cut together with that
@@ -242,7 +243,7 @@ def split_text(
     raw.extend((s, e, m, None) for s, e, m in _headings_to_move(text, [(s, e, m) for s, e, m, _ in raw]))
     raw.sort(key=lambda u: (u[0], -u[1]))
     rank = {"value": 0, "sentence": 1, "heading": 2, "line": 3, "block": 4}
-    merged: list[list] = []  # [start, end, mode, spans]
+    merged: list[list[Any]] = []  # [start, end, mode, spans]
     for s, e, mode, sp in raw:
         if merged and s < merged[-1][1]:
             last = merged[-1]

@@ -148,7 +148,8 @@ def _simulate(case: Case, params: Mapping[str, Any]) -> dict[str, Any]:
                             rate_per_min=float(params.get("rate", 4.0)), seed=int(params.get("seed", 0)),
                             pool=str(params.get("pool", "cacheable")))
         cache[case.id] = run_trace(trace, d["provider"], d["model"], str(params.get("ttl", "5m")))
-    return cache[case.id]
+    summary: dict[str, Any] = cache[case.id]
+    return summary
 
 
 def _naive(case: Case, budget: float | None, params: Mapping[str, Any]) -> MethodOutput:
