@@ -41,6 +41,19 @@ class Similarity:
             return float(max(0.0, min(1.0, self.vectors[a] @ self.vectors[b])))
         return jaccard(self._shingles(a), self._shingles(b))
 
+    def dup_score(self, a: int, b: int) -> float | None:
+        """The similarity of docs ``a`` and ``b`` when it reaches the threshold, else None.
+
+        For shingle sets, Jaccard is at most ``min(|A|, |B|) / max(|A|, |B|)``, so most pairs are
+        ruled out by their sizes without intersecting the sets.
+        """
+        if self.vectors is None:
+            na, nb = len(self._shingles(a)), len(self._shingles(b))
+            if max(na, nb) == 0 or min(na, nb) / max(na, nb) < self.threshold:
+                return None
+        v = self.doc_sim(a, b)
+        return v if v >= self.threshold else None
+
     def _sent(self, key: tuple[int, int]) -> frozenset[str]:
         sh = self._sent_sh.get(key)
         if sh is None:
@@ -51,7 +64,12 @@ class Similarity:
 
     def sentence_dup(self, a: tuple[int, int], b: tuple[int, int]) -> bool:
         """True when two sentences are near-duplicates (word-shingle Jaccard over the text threshold)."""
-        return jaccard(self._sent(a), self._sent(b)) >= float(RAG_DEFAULTS["jaccard_threshold"])
+        thr = float(RAG_DEFAULTS["jaccard_threshold"])
+        sa, sb = self._sent(a), self._sent(b)
+        small, large = sorted((len(sa), len(sb)))
+        if not large or small / large < thr:  # Jaccard <= |small| / |large|
+            return False
+        return jaccard(sa, sb) >= thr
 
 
 def make_similarity(docs: list[Doc], ranker: Any, dedupe: bool | float, need: bool) -> Similarity | None:
@@ -67,7 +85,8 @@ def make_similarity(docs: list[Doc], ranker: Any, dedupe: bool | float, need: bo
             embed = getattr(sub, "embed", None) or embed
     if callable(embed):
         threshold = float(RAG_DEFAULTS["cosine_threshold"]) if isinstance(dedupe, bool) else float(dedupe)
-        return Similarity(docs, threshold, size, embed([d.text for d in docs]))
+        texts = [f"{d.chunk.title}\n{d.text}" if d.chunk.title else d.text for d in docs]  # as scored
+        return Similarity(docs, threshold, size, embed(texts))
     threshold = float(RAG_DEFAULTS["jaccard_threshold"]) if isinstance(dedupe, bool) else float(dedupe)
     return Similarity(docs, threshold, size)
 

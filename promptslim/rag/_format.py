@@ -84,13 +84,17 @@ def render_chunk(chunk: Chunk, template: str = DEFAULT_TEMPLATE, n: int = 1) -> 
             if name is None:
                 continue
             has_field = True
-            try:
-                obj, _ = _formatter.get_field(name, (), values)
-            except (KeyError, IndexError, AttributeError) as exc:
-                raise InputError(
-                    f"chunks[{chunk.index}]: template field {{{name}}} is missing ({exc!r})"
-                ) from None
-            rendered = _formatter.format_field(_formatter.convert_field(obj, conv), spec)
+            if name in values and not spec and conv is None:  # the common case, without Formatter
+                obj = values[name]
+                rendered = obj if isinstance(obj, str) else format(obj)
+            else:
+                try:
+                    obj, _ = _formatter.get_field(name, (), values)
+                except (KeyError, IndexError, AttributeError) as exc:
+                    raise InputError(
+                        f"chunks[{chunk.index}]: template field {{{name}}} is missing ({exc!r})"
+                    ) from None
+                rendered = _formatter.format_field(_formatter.convert_field(obj, conv), spec)
             if rendered:
                 all_empty = False
             pieces.append(rendered)

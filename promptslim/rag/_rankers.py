@@ -3,9 +3,10 @@
 * ``BM25Ranker`` - Okapi BM25 from ``rank-bm25`` with Lucene's always-positive IDF,
   ``log(1 + (N - n + 0.5) / (n + 0.5))``. Robertson's IDF (rank-bm25's default) is zero or negative
   for a term in half of the pool or more, which on the 2-10 chunk pools RAG selection sees wipes out
-  the query's best words. On pools of at least ``BM25S_MIN_DOCS`` texts it switches to ``bm25s``
-  when installed (extra ``fast``), whose ``lucene`` method gives the same scores divided by
-  ``k1 + 1`` (we multiply back), and is much faster on large pools (benchmarks/bench_rag.py).
+  the query's best words. ``backend="bm25s"`` (extra ``fast``) uses bm25s' ``lucene`` method, the
+  same scores divided by ``k1 + 1`` (multiplied back here). It is not the default: bm25s is fast at
+  querying a prebuilt index, but RAG selection indexes a fresh pool for every call, and measured
+  here (benchmarks/bench_rag.py) indexing plus one query is slower with bm25s at 100-5,000 chunks.
 * ``EmbeddingRanker`` - cosine similarity of sentence embeddings (extra ``semantic``).
 * ``HybridRanker`` - reciprocal rank fusion of several rankers.
 
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import InputError, MissingExtraError
+from ..sentences import sentence_spans
 from ._text import RAG_DEFAULTS, bm25_tokens
 
 __all__ = [
@@ -32,13 +34,9 @@ __all__ = [
     "get_ranker",
     "RANKERS",
     "rank_order",
-    "BM25S_MIN_DOCS",
 ]
 
 RANKERS = ("bm25", "bm25s", "embedding", "hybrid")
-# Pool size from which BM25Ranker(backend="auto") uses bm25s: measured crossover on this machine
-# (benchmarks/bench_rag.py::test_bm25_backends): below it, bm25s' indexing overhead dominates.
-BM25S_MIN_DOCS = 2000
 
 
 @runtime_checkable
@@ -58,7 +56,7 @@ def rank_order(scores: Sequence[float]) -> list[int]:
 
 
 class BM25Ranker:
-    """Okapi BM25 over :func:`bm25_tokens` words; ``backend`` is ``"auto"``, ``"rank-bm25"`` or ``"bm25s"``."""
+    """Okapi BM25 over :func:`bm25_tokens` words; ``backend`` is ``"rank-bm25"`` (``"auto"``) or ``"bm25s"``."""
 
     def __init__(self, k1: float = 1.5, b: float = 0.75, backend: str = "auto") -> None:
         if backend not in ("auto", "rank-bm25", "bm25s"):
@@ -68,28 +66,34 @@ class BM25Ranker:
         self.backend = backend
         self.name = "bm25s" if backend == "bm25s" else "bm25"
 
-    def _use_bm25s(self, n_docs: int) -> bool:
+    def _use_bm25s(self) -> bool:
         if self.backend == "bm25s":
             if importlib.util.find_spec("bm25s") is None:
                 raise MissingExtraError("the bm25s BM25 backend", "fast")
             return True
-        return (self.backend == "auto" and n_docs >= BM25S_MIN_DOCS
-                and importlib.util.find_spec("bm25s") is not None)
+        return False
 
     def score(self, query: str, docs: Sequence[str]) -> list[float]:
         """BM25 score of each doc for ``query``."""
         return self.score_tokens(bm25_tokens(query), [bm25_tokens(d) for d in docs])
 
+    def index(self, docs: Sequence[Sequence[str]]) -> Callable[[Sequence[str]], list[float]]:
+        """Index a pool of pre-tokenized docs once; the returned function scores a tokenized query."""
+        n = len(docs)
+        if not n or not any(docs):
+            return lambda query: [0.0] * n
+        if self._use_bm25s():
+            return _bm25s_index(docs, self.k1, self.b)
+        model = _lucene_bm25()([list(d) for d in docs], k1=self.k1, b=self.b)
+        return lambda query: [float(x) for x in model.get_scores(list(query))] if query else [0.0] * n
+
     def score_tokens(self, query: Sequence[str], docs: Sequence[Sequence[str]]) -> list[float]:
         """BM25 scores on pre-tokenized input (lets callers reuse one tokenization)."""
         if not docs:
             return []
-        if not query or not any(docs):
+        if not query:
             return [0.0] * len(docs)
-        if self._use_bm25s(len(docs)):
-            return _bm25s_scores(query, docs, self.k1, self.b)
-        model = _lucene_bm25()([list(d) for d in docs], k1=self.k1, b=self.b)
-        return [float(x) for x in model.get_scores(list(query))]
+        return self.index(docs)(query)
 
     def __repr__(self) -> str:
         return f"BM25Ranker(k1={self.k1}, b={self.b}, backend={self.backend!r})"
@@ -109,16 +113,21 @@ def _lucene_bm25() -> type:
     return LuceneBM25
 
 
-def _bm25s_scores(query: Sequence[str], docs: Sequence[Sequence[str]], k1: float, b: float) -> list[float]:
+def _bm25s_index(docs: Sequence[Sequence[str]], k1: float, b: float) -> Callable[[Sequence[str]], list[float]]:
     import bm25s
 
     model = bm25s.BM25(method="lucene", k1=k1, b=b, dtype="float64")
     model.index([list(d) for d in docs], show_progress=False)
-    known = [t for t in query if t in model.vocab_dict]
-    if not known:
-        return [0.0] * len(docs)
     scale = k1 + 1.0  # bm25s divides the term weight by k1 + 1
-    return [float(x) * scale for x in model.get_scores(known)]
+    n = len(docs)
+
+    def scores(query: Sequence[str]) -> list[float]:
+        known = [t for t in query if t in model.vocab_dict]
+        if not known:
+            return [0.0] * n
+        return [float(x) * scale for x in model.get_scores(known)]
+
+    return scores
 
 
 class EmbeddingRanker:
@@ -148,12 +157,30 @@ class EmbeddingRanker:
         return self._embedder
 
     def embed(self, texts: Sequence[str]) -> Any:
-        """Normalized vectors for ``texts`` as a numpy array (rows)."""
+        """Normalized vectors for ``texts`` as a numpy array (rows).
+
+        A text is embedded as the normalized mean of its sentences' vectors: the model reads at most
+        256 word pieces, so a long chunk embedded whole would be judged on its head only, and
+        sentence vectors are shared (cached) with sentence-level scoring.
+        """
         import numpy as np
 
         if not texts:
             return np.zeros((0, 0))
-        return np.asarray(self.embedder.embed(list(texts)), dtype=np.float64)
+        pieces: list[list[str]] = []
+        for t in texts:
+            sents = [t[a:b] for a, b in sentence_spans(t)] if len(t) > 200 else []
+            pieces.append(sents if len(sents) > 1 else [t])
+        flat = [p for ps in pieces for p in ps]
+        vecs = np.asarray(self.embedder.embed(flat), dtype=np.float64)
+        out = np.zeros((len(texts), vecs.shape[1]))
+        pos = 0
+        for k, ps in enumerate(pieces):
+            v = vecs[pos:pos + len(ps)].sum(axis=0)
+            pos += len(ps)
+            norm = float(np.linalg.norm(v))
+            out[k] = v / norm if norm > 0 else v
+        return out
 
     def score(self, query: str, docs: Sequence[str]) -> list[float]:
         """Cosine similarity of each doc to ``query``."""

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._rankers import BM25Ranker, Ranker, rank_order
@@ -53,11 +53,13 @@ def title_in(title: str | None, words: Sequence[str]) -> bool:
     return contains_phrase(list(words), key)
 
 
-def _score_docs(ranker: Ranker, query: str, docs: Sequence[str], doc_tokens: Sequence[list[str]] | None
-                ) -> list[float]:
+def scorer(ranker: Ranker, docs: Sequence[str], doc_tokens: Sequence[list[str]] | None = None
+           ) -> Callable[[str], list[float]]:
+    """``query -> scores`` over one pool; BM25 indexes the pool once for all the queries of a call."""
     if isinstance(ranker, BM25Ranker) and doc_tokens is not None:
-        return ranker.score_tokens(bm25_tokens(query), doc_tokens)
-    return ranker.score(query, docs)
+        run = ranker.index(doc_tokens)
+        return lambda query: run(bm25_tokens(query))
+    return lambda query: ranker.score(query, docs)
 
 
 def chunk_scores(
@@ -67,14 +69,15 @@ def chunk_scores(
     ranker: Ranker,
     params: ScoreParams,
     doc_tokens: Sequence[list[str]] | None = None,
-    best_sentences: Sequence[Sequence[tuple[float, str]]] | None = None,
+    best_sentences: Callable[[Sequence[int]], dict[int, list[tuple[float, str]]]] | None = None,
 ) -> list[float]:
     """Final chunk relevance: normalized ranker score + title match (+ multi-hop signals).
 
-    ``best_sentences[i]`` lists ``(score, sentence)`` for chunk ``i``, best first; it feeds the
-    multi-hop step (without it the chunk's own text is used).
+    ``best_sentences(top)`` maps each chunk in ``top`` to its ``(score, sentence)`` pairs, best
+    first; it feeds the multi-hop step (without it the chunk's own text is used).
     """
-    base = normalize(_score_docs(ranker, query, docs, doc_tokens))
+    score = scorer(ranker, docs, doc_tokens)
+    base = normalize(score(query))
     qwords = all_words(query)
     scores = [b + (params.title_weight if title_in(t, qwords) else 0.0) for b, t in zip(base, titles, strict=False)]
     if params.hops < 2 or len(docs) < 2:
@@ -83,8 +86,9 @@ def chunk_scores(
         top = rank_order(scores)[: params.hop_chunks]
         evidence: list[str] = []
         link = [0.0] * len(docs)
+        best = best_sentences(top) if best_sentences is not None else {i: [(1.0, docs[i])] for i in top}
         for i in top:
-            sents = best_sentences[i] if best_sentences is not None else [(1.0, docs[i])]
+            sents = best[i]
             ev = [s for _, s in list(sents)[: params.hop_sentences]]
             evidence.extend(ev)
             ev_words = all_words(" ".join(ev))
@@ -93,7 +97,7 @@ def chunk_scores(
                     link[j] = max(link[j], params.link_weight * scores[i])
         if not evidence:
             break
-        feedback = normalize(_score_docs(ranker, query + "\n" + "\n".join(evidence), docs, doc_tokens))
+        feedback = normalize(score(query + "\n" + "\n".join(evidence)))
         scores = [s + params.feedback_weight * f + lk for s, f, lk in zip(scores, feedback, link, strict=False)]
     return scores
 
@@ -107,4 +111,4 @@ def sentence_scores(
     """Normalized ranker score of each sentence for ``query``."""
     if not sentences:
         return []
-    return normalize(_score_docs(ranker, query, sentences, sent_tokens))
+    return normalize(scorer(ranker, sentences, sent_tokens)(query))

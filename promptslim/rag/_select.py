@@ -8,7 +8,8 @@ sentences plus their neighbours) -> order -> render with the template and count 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..errors import InputError
@@ -26,6 +27,8 @@ from ._text import RAG_DEFAULTS, bm25_tokens
 __all__ = ["select_chunks", "GRANULARITIES"]
 
 GRANULARITIES = ("chunk", "sentence")
+_MIN_SENTENCE_TOKENS = 6  # less room than this is not worth splitting another chunk for
+_MAX_TRIM_MISSES = 3  # consecutive chunks that could not be trimmed into the room left
 
 
 def _check_args(query: Any, budget: Any, granularity: str, order: str, mmr: float | None,
@@ -50,8 +53,10 @@ class _Packer:
     """Greedy packing of sentences (or whole docs) into the remaining budget."""
 
     def __init__(self, docs: list[Doc], budget: int, sep_tokens: int, gap_tokens: int,
-                 sim: Similarity | None, neighbours: float, gamma: float = 1.0, weight: float = 0.7) -> None:
+                 sim: Similarity | None, neighbours: float, gamma: float = 1.0, weight: float = 0.7,
+                 prepare: Callable[[Sequence[int]], None] | None = None) -> None:
         self.docs = docs
+        self.prepare = prepare
         self.gamma = gamma
         self.weight = weight
         self.coverage: dict[str, float] = {}
@@ -63,6 +68,20 @@ class _Packer:
         self.kept_docs: list[int] = []  # doc positions in the order they were first kept
         self.used = 0
         self.kept_sents: list[tuple[int, int]] = []
+        self.dups: dict[int, tuple[int, float]] = {}  # doc -> (kept doc it duplicates, similarity)
+
+    def _opens_duplicate(self, d: int) -> bool:
+        """True (and recorded) when doc ``d`` is not kept yet and near-duplicates a kept doc."""
+        if d in self.dups:
+            return True
+        if self.sim is None or d in self.kept_docs:
+            return False
+        for k in self.kept_docs:
+            v = self.sim.dup_score(d, k)
+            if v is not None:
+                self.dups[d] = (k, v)
+                return True
+        return False
 
     def _doc_cost(self, d: int, estimate: int) -> int:
         return estimate + (self.sep if self.kept_docs and d not in self.kept_docs else 0)
@@ -70,7 +89,7 @@ class _Packer:
     def try_whole(self, d: int) -> bool:
         doc = self.docs[d]
         cost = self._doc_cost(d, doc.full_tokens)
-        if self.used + cost > self.budget:
+        if self.used + cost > self.budget or self._opens_duplicate(d):
             return False
         doc.whole = True
         for i, s in enumerate(doc.spans):
@@ -86,7 +105,7 @@ class _Packer:
 
     def try_sentence(self, d: int, i: int) -> bool:
         doc = self.docs[d]
-        if i in doc.kept:
+        if i in doc.kept or self._opens_duplicate(d):
             return False
         old = doc.estimate(self.gap) if doc.is_kept else 0
         doc.keep(i)
@@ -125,6 +144,8 @@ class _Packer:
         less afterwards, so the budget goes to sentences that answer the other parts of the query.
         A kept sentence lifts its neighbours to ``neighbours`` times its priority.
         """
+        if self.prepare is not None:
+            self.prepare(doc_ids)
         nb: dict[tuple[int, int], float] = {}
         heap: list[tuple[float, int, int, int]] = []
         rank_of = {d: r for r, d in enumerate(doc_ids)}
@@ -154,6 +175,8 @@ class _Packer:
 
     def truncate_best(self, d: int, tok: Tokenizer) -> bool:
         """Cut the best sentence of doc ``d`` at a token boundary to fill the remaining budget."""
+        if self.prepare is not None:
+            self.prepare([d])
         doc = self.docs[d]
         room = self.budget - self.used - doc.header_tokens - (self.sep if self.kept_docs else 0)
         if room <= 0 or not doc.spans:
@@ -173,26 +196,49 @@ class _Packer:
         return True
 
 
-def _prepare(recs: list[Chunk], tok: Tokenizer, template: str, backend: str) -> tuple[list[Doc], list[int]]:
-    """Docs for the non-empty chunks (with sentence spans and token counts) and the empty indices."""
+def _count_each(tok: Tokenizer, texts: list[str]) -> list[int]:
+    """Token counts of many short texts: one encode call each (tiktoken's batch API pays a thread
+    pool round trip per text, which costs more than it saves on sentence-sized texts)."""
+    count = tok.count
+    return [count(t) for t in texts]
+
+
+def _prepare(recs: list[Chunk], tok: Tokenizer, template: str, backend: str, split: bool
+             ) -> tuple[list[Doc], list[int]]:
+    """Docs for the non-empty chunks and the indices of the empty ones.
+
+    With ``split`` (sentence granularity) every chunk is split and its sentences counted now, and
+    its rendered size is estimated as header + sentences; otherwise each chunk is counted whole and
+    split later only if it has to be trimmed. The final context is always counted exactly.
+    """
     docs: list[Doc] = []
     empty: list[int] = []
-    all_spans = []
+    header_counts: dict[str, int] = {}
     for rec in recs:
-        spans = sentence_spans(rec.text, backend) if rec.text.strip() else []
-        if not spans:
+        if not rec.text.strip():
             empty.append(rec.index)
             continue
-        all_spans.append((rec, spans))
-    flat = [rec.text[a:b] for rec, spans in all_spans for a, b in spans]
-    counts = tok.count_many(flat) if flat else []
-    full = tok.count_many([render_chunk(rec, template) for rec, _ in all_spans]) if all_spans else []
-    pos = 0
-    for (rec, spans), full_tokens in zip(all_spans, full, strict=False):
-        st = counts[pos:pos + len(spans)]
-        pos += len(spans)
-        docs.append(Doc(rec, list(spans), list(st), max(0, full_tokens - sum(st)), full_tokens))
+        header = render_chunk(replace(rec, text=""), template)
+        header_tokens = header_counts.get(header, -1)
+        if header_tokens < 0:
+            header_tokens = header_counts[header] = tok.count(header) + 1 if header else 0
+        doc = Doc(rec, [], [], header_tokens, 0)
+        if split:
+            _split(doc, tok, backend)
+            doc.full_tokens = header_tokens + sum(doc.sent_tokens)
+        else:
+            doc.full_tokens = tok.count(render_chunk(rec, template))
+        docs.append(doc)
     return docs, empty
+
+
+def _split(doc: Doc, tok: Tokenizer, backend: str) -> None:
+    """Fill in the doc's sentence spans and their token counts (once)."""
+    if doc.spans:
+        return
+    text = doc.text
+    doc.spans = sentence_spans(text, backend) or [(0, len(text))]
+    doc.sent_tokens = _count_each(tok, [text[a:b] for a, b in doc.spans])
 
 
 def select_chunks(
@@ -237,16 +283,18 @@ def select_chunks(
         return Result([], Savings(0, 0, tok.name, tok.exact))
     rk = get_ranker(ranker, model)
     before = tok.count(format_context(recs, template, separator))
-    docs, empty = _prepare(recs, tok, template, sentence_backend)
+    split = granularity == "sentence"
+    docs, empty = _prepare(recs, tok, template, sentence_backend, split)
     params = ScoreParams(title_weight=title_weight, hops=hops)
-    _score(query, docs, rk, params)
+    scorer = _Scorer(query, docs, rk, params, tok, sentence_backend)
+    if split:
+        scorer.score_sentences(range(len(docs)))
+    scorer.score_chunks()
     sim = make_similarity(docs, rk, dedupe, mmr is not None)
     ranked = sorted(range(len(docs)), key=lambda d: (-docs[d].score, docs[d].chunk.index))
-    dups: dict[int, tuple[int, float]] = {}
-    if sim is not None and dedupe is not False:
-        ranked = _drop_duplicates(ranked, docs, sim, dups)
     packer = _Packer(docs, budget, tok.count(separator), tok.count(gap) if gap else 0,
-                     sim if dedupe is not False else None, neighbours, params.coverage, params.sentence_weight)
+                     sim if dedupe is not False else None, neighbours, params.coverage, params.sentence_weight,
+                     scorer.score_sentences)
     if granularity == "sentence":
         packer.fill_sentences(_mmr_order(ranked, docs, sim, mmr) if mmr is not None else ranked)
     else:
@@ -254,7 +302,7 @@ def select_chunks(
     if not packer.kept_docs and allow_truncate and ranked:
         packer.truncate_best(ranked[0], tok)
     value, after = _finish(packer, docs, tok, template, separator, gap, order, budget)
-    changes = _changes(recs, docs, value, empty, dups, tok, template)
+    changes = _changes(recs, docs, value, empty, packer.dups, tok, template)
     return Result(value, Savings(before, after, tok.name, tok.exact), changes)
 
 
@@ -264,59 +312,99 @@ def _term_matrix(query: str, sent_tok: list[list[str]], rk: Ranker) -> dict[str,
         return {}
     terms = list(dict.fromkeys(bm25_tokens(query)))
     vocab = {t for toks in sent_tok for t in toks}
-    return {t: rk.score_tokens([t], sent_tok) for t in terms if t in vocab}
+    terms = [t for t in terms if t in vocab]
+    if not terms:
+        return {}
+    run = rk.index(sent_tok)
+    return {t: run([t]) for t in terms}
 
 
-def _score(query: str, docs: list[Doc], rk: Ranker, params: ScoreParams) -> None:
-    """Set ``doc.score``, the sentence priorities and per-term sentence relevance for every doc."""
-    sents = [d.text[a:b] for d in docs for a, b in d.spans]
-    sent_tok = [bm25_tokens(s) for s in sents]
-    matrix = _term_matrix(query, sent_tok, rk)
-    if matrix:
-        raw = [sum(col) for col in zip(*matrix.values(), strict=True)]
-        top = max(raw, default=0.0) or 1.0
-        s_scores = [x / top for x in raw]
-    else:
-        top = 1.0
-        s_scores = sentence_scores(query, sents, rk, sent_tok)
-    per_doc: list[list[float]] = []
-    doc_tokens: list[list[str]] = []
-    pos = 0
-    for d in docs:
-        n = len(d.spans)
-        per_doc.append(s_scores[pos:pos + n])
+class _Scorer:
+    """Relevance of chunks and of their sentences for one query (sentences scored on demand)."""
+
+    def __init__(self, query: str, docs: list[Doc], rk: Ranker, params: ScoreParams, tok: Tokenizer,
+                 backend: str) -> None:
+        self.query, self.docs, self.rk, self.params = query, docs, rk, params
+        self.tok, self.backend = tok, backend
+        self.sent_scores: dict[int, list[float]] = {}
+        self.sent_tok: dict[int, list[list[str]]] = {}
+        self.chunk_norm: list[float] = []
+
+    def score_sentences(self, subset: Sequence[int]) -> None:
+        """Score the sentences of ``docs[subset]`` against the query, pooled (BM25 IDF over the pool)."""
+        todo = [d for d in subset if d not in self.sent_scores]
+        if not todo:
+            return
+        for d in todo:
+            _split(self.docs[d], self.tok, self.backend)
+        sents = [self.docs[d].text[a:b] for d in todo for a, b in self.docs[d].spans]
+        sent_tok = [bm25_tokens(x) for x in sents]
+        pos = 0
+        for d in todo:
+            n = len(self.docs[d].spans)
+            self.sent_tok[d] = sent_tok[pos:pos + n]
+            pos += n
+        matrix = _term_matrix(self.query, sent_tok, self.rk)
         if matrix:
-            d.sent_terms = [{t: col[k] / top for t, col in matrix.items() if col[k] > 0} for k in range(pos, pos + n)]
-        toks = bm25_tokens(d.chunk.title) if d.chunk.title else []
-        for t in sent_tok[pos:pos + n]:
-            toks.extend(t)
-        doc_tokens.append(toks)
-        pos += n
-    best = [sorted(((s, d.text[a:b]) for s, (a, b) in zip(ps, d.spans, strict=True)), key=lambda x: -x[0])
-            for ps, d in zip(per_doc, docs, strict=True)]
-    texts = [f"{d.chunk.title}\n{d.text}" if d.chunk.title else d.text for d in docs]
-    scores = chunk_scores(query, texts, [d.chunk.title for d in docs], rk, params, doc_tokens, best)
-    chunk_norm = normalize(scores)
-    w = params.sentence_weight
-    for d, s, cn, ps in zip(docs, scores, chunk_norm, per_doc, strict=True):
-        d.score = s
-        lead = [params.lead_weight * cn if i == 0 else 0.0 for i in range(len(ps))]
-        # with per-term relevance, the packer adds the (coverage-weighted) sentence part itself
-        d.sent_base = lead if d.sent_terms else [w * p + b for p, b in zip(ps, lead, strict=True)]
-        d.prior = (1 - w) * cn
-        d.sent_priority = [w * p + b + d.prior for p, b in zip(ps, lead, strict=True)]
-
-
-def _drop_duplicates(ranked: list[int], docs: list[Doc], sim: Similarity, dups: dict[int, tuple[int, float]]
-                     ) -> list[int]:
-    kept: list[int] = []
-    for d in ranked:
-        hit = next(((k, v) for k in kept if (v := sim.doc_sim(d, k)) >= sim.threshold), None)
-        if hit is None:
-            kept.append(d)
+            raw = [sum(col) for col in zip(*matrix.values(), strict=True)]
+            top = max(raw, default=0.0) or 1.0
+            scores = [x / top for x in raw]
         else:
-            dups[d] = hit
-    return kept
+            top = 1.0
+            scores = sentence_scores(self.query, sents, self.rk, sent_tok)
+        pos = 0
+        for d in todo:
+            doc = self.docs[d]
+            n = len(doc.spans)
+            self.sent_scores[d] = scores[pos:pos + n]
+            if matrix:
+                doc.sent_terms = [{t: col[k] / top for t, col in matrix.items() if col[k] > 0}
+                                  for k in range(pos, pos + n)]
+            pos += n
+            if self.chunk_norm:
+                self._priorities(d)
+
+    def _priorities(self, d: int) -> None:
+        doc, p = self.docs[d], self.params
+        cn, ps = self.chunk_norm[d], self.sent_scores[d]
+        lead = [p.lead_weight * cn if i == 0 else 0.0 for i in range(len(ps))]
+        w = p.sentence_weight
+        # with per-term relevance, the packer adds the (coverage-weighted) sentence part itself
+        doc.sent_base = lead if doc.sent_terms else [w * x + b for x, b in zip(ps, lead, strict=True)]
+        doc.prior = (1 - w) * cn
+        doc.sent_priority = [w * x + b + doc.prior for x, b in zip(ps, lead, strict=True)]
+
+    def best_sentences(self, top: Sequence[int]) -> dict[int, list[tuple[float, str]]]:
+        """``(score, sentence)`` of each chunk in ``top``, best first (seeds multi-hop expansion)."""
+        self.score_sentences(top)
+        out = {}
+        for d in top:
+            doc = self.docs[d]
+            pairs = zip(self.sent_scores[d], doc.spans, strict=True)
+            out[d] = sorted(((x, doc.text[a:b]) for x, (a, b) in pairs), key=lambda y: -y[0])
+        return out
+
+    def score_chunks(self) -> None:
+        """Set ``doc.score`` for every doc, and sentence priorities for docs already scored."""
+        docs = self.docs
+        doc_tokens = []
+        for k, d in enumerate(docs):
+            parts = self.sent_tok.get(k)
+            if parts is None:
+                doc_tokens.append(bm25_tokens(f"{d.chunk.title}\n{d.text}" if d.chunk.title else d.text))
+            else:  # reuse the sentences' tokens
+                toks = bm25_tokens(d.chunk.title) if d.chunk.title else []
+                for p in parts:
+                    toks.extend(p)
+                doc_tokens.append(toks)
+        texts = [f"{d.chunk.title}\n{d.text}" if d.chunk.title else d.text for d in docs]
+        scores = chunk_scores(self.query, texts, [d.chunk.title for d in docs], self.rk, self.params,
+                              doc_tokens, self.best_sentences)
+        self.chunk_norm = normalize(scores)
+        for d, s in zip(docs, scores, strict=True):
+            d.score = s
+        for d in self.sent_scores:
+            self._priorities(d)
 
 
 def _mmr_order(ranked: list[int], docs: list[Doc], sim: Similarity | None, lam: float) -> list[int]:
@@ -338,16 +426,33 @@ def _mmr_order(ranked: list[int], docs: list[Doc], sim: Similarity | None, lam: 
 
 def _pack_chunks(packer: _Packer, ranked: list[int], docs: list[Doc], sim: Similarity | None,
                  mmr: float | None) -> None:
-    """Whole chunks in order while they fit; a chunk that does not fit is trimmed to its best sentences."""
+    """Whole chunks in order while they fit; a chunk that does not fit is trimmed to its best sentences.
+
+    Trimming splits and scores a chunk, so it is tried only while the room left could hold a short
+    sentence under the chunk's header, and given up after a few chunks in a row yield nothing.
+    """
+    misses = 0
     for d in _mmr_order(ranked, docs, sim, mmr) if mmr is not None else ranked:
-        if not packer.try_whole(d):
-            packer.fill_sentences([d])
+        if packer.try_whole(d) or d in packer.dups:
+            continue
+        room = packer.budget - packer.used - (packer.sep if packer.kept_docs else 0) - docs[d].header_tokens
+        if room < _MIN_SENTENCE_TOKENS or misses >= _MAX_TRIM_MISSES:
+            continue
+        before = packer.used
+        packer.fill_sentences([d])
+        misses = 0 if packer.used > before else misses + 1
 
 
 def _finish(packer: _Packer, docs: list[Doc], tok: Tokenizer, template: str, separator: str, gap: str,
             order: str, budget: int) -> tuple[list[Chunk], int]:
     """Build, order and render the kept chunks; trim the weakest sentence until the exact count fits."""
     by_rank = sorted(packer.kept_docs, key=lambda d: (-docs[d].score, docs[d].chunk.index))
+    if packer.prepare is not None:  # whole chunks are split only now, to report their sentences
+        packer.prepare(by_rank)
+    for d in by_rank:
+        if docs[d].whole and not docs[d].kept:
+            for i, span in enumerate(docs[d].spans):
+                docs[d].keep(i, span)
     while True:
         kept = [d for d in by_rank if docs[d].is_kept]
         value = order_chunks([build_chunk(docs[d], gap, r) for r, d in enumerate(kept)], order)
