@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "eval": "._eval",
     "lint": "._lint",
     "rule": "._rule",
+    "compress": "._compress",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
