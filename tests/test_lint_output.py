@@ -128,3 +128,37 @@ def test_output_file_option(tmp_path: Path) -> None:
     assert main(["lint", "--isolated", "--no-cache", "--select", ",".join(RULES), "--format", "sarif", "-o", str(out),
                  str(tmp_path / "p.prompt")]) == 1
     _validate_sarif(json.loads(out.read_text(encoding="utf-8")))
+
+
+def test_main_job_command_in_a_fresh_process() -> None:
+    """The README's main-job command, as a user runs it (whole process, real console script module)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "promptslim", "lint", "--no-cache",
+                           "promptslim/examples/support_agent.prompt"], cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    codes = {ln.split(": ", 1)[1].split(" ", 1)[0] for ln in lines[:-1]}
+    assert {"PS101", "PS102", "PS103", "PS104", "PS105", "PS201", "PS302"} <= codes
+    assert all(ln.startswith("promptslim/examples/support_agent.prompt:") for ln in lines[:-1])
+    assert lines[-1].startswith("Found ") and "--fix" in lines[-1]
+
+
+def test_pre_commit_hooks_file() -> None:
+    import yaml
+
+    from promptslim.cli import COMMANDS
+
+    repo = Path(__file__).resolve().parents[1]
+    hooks = {h["id"]: h for h in yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    assert set(hooks) == {"promptslim-lint", "promptslim-check"}
+    for hook in hooks.values():
+        prog, command = hook["entry"].split()[:2]
+        assert prog == "promptslim" and command in COMMANDS and hook["language"] == "python"
+    import re
+
+    files = re.compile(hooks["promptslim-lint"]["files"])
+    assert files.search("src/agent.prompt") and files.search("prompts/system.md") and files.search("a/b.jinja2")
+    assert not files.search("README.md") and not files.search("package.json")

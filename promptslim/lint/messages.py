@@ -41,7 +41,7 @@ class _PosStr(str):
 
 def _json_loads_with_positions(text: str) -> Any:
     decoder = json.JSONDecoder()
-    plain = decoder.parse_string
+    plain = decoder.parse_string  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 
     def parse_string(s: str, end: int, strict: bool = True) -> tuple[str, int]:
         value, new_end = plain(s, end, strict)
@@ -49,8 +49,9 @@ def _json_loads_with_positions(text: str) -> Any:
         ps.raw_start, ps.raw_end = end, new_end - 1
         return ps, new_end
 
-    decoder.parse_string = parse_string  # type: ignore[assignment]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # pure-Python scanner calls our hook
+    decoder.parse_string = parse_string  # type: ignore[attr-defined]
+    # the pure-Python scanner looks parse_string up on the decoder, so string values get positions
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder.decode(text)
 
 
