@@ -235,15 +235,19 @@ def _options(path: Path, value: Any) -> dict[str, dict[str, Any]]:
 def with_overrides(cfg: LintConfig, *, select: Sequence[str] | None = None, extend_select: Sequence[str] = (),
                    ignore: Sequence[str] = (), model: str | None = None,
                    exclude: Sequence[str] = ()) -> LintConfig:
-    """``cfg`` with command-line flags applied: ``select`` replaces, ``ignore``/``exclude`` extend."""
+    """``cfg`` with command-line flags applied. ``select`` replaces the configured rule selection
+    (select, extend-select and ignore), so a code named on the command line runs; ``ignore``,
+    ``extend_select`` and ``exclude`` add to what is configured."""
     changes: dict[str, Any] = {}
     if select is not None:
         changes["select"] = tuple(select)
-        changes["extend_select"] = ()
-    if extend_select:
-        changes["extend_select"] = cfg.extend_select + tuple(extend_select)
-    if ignore:
-        changes["ignore"] = cfg.ignore + tuple(ignore)
+        changes["extend_select"] = tuple(extend_select)
+        changes["ignore"] = tuple(ignore)
+    else:
+        if extend_select:
+            changes["extend_select"] = cfg.extend_select + tuple(extend_select)
+        if ignore:
+            changes["ignore"] = cfg.ignore + tuple(ignore)
     if model:
         changes["model"] = model
     if exclude:
