@@ -75,7 +75,8 @@ def check_pass(ctx: Context, rule: Rule) -> Iterator[Hit]:
             continue
         near = float(ctx.config.option(rule, "near_duplicate_threshold") or 0.0)
         full = _run(ctx, name, si, level, **({"threshold": near} if near > 0 else {}))
-        safe = _run(ctx, name, si, safe_level) if rule.fix == "safe" and (full or level != safe_level) else ()
+        # compressor levels are cumulative: nothing at the reporting level means nothing at the safe one
+        safe = _run(ctx, name, si, safe_level) if rule.fix == "safe" and full else ()
         safe_keys = {(c.span, c.after) for c in safe}
         safe_spans = sorted(c.span for c in safe if c.span is not None)
         # every safe change, plus the balanced-level changes that do not overlap one
