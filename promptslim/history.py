@@ -32,7 +32,7 @@ from typing import Any
 
 from ._toml import load_package_toml
 from .errors import InputError
-from .history_messages import SYSTEM_ROLES, Turn, check_message, shorten_text, tool_parent
+from .history_messages import SYSTEM_ROLES, MessageCounter, Turn, check_message, shorten_text, tool_parent
 from .result import Change, Result, Savings
 from .summarize import ExtractiveSummarizer, SummaryState, extractive_summarizer
 from .tokens import Tokenizer, content_text, get_tokenizer, message_text
@@ -76,6 +76,8 @@ class _Window:
                 isinstance(summary_tokens, float) and summary_tokens > 1):
             raise InputError(f"summary_tokens must be a float in [0, 1] (share of the budget left after the system "
                              f"messages) or an int of tokens, got {summary_tokens!r}")
+        if isinstance(summary_tokens, float) and isinstance(chunk, float) and summary_tokens + chunk >= 1:
+            raise InputError(f"summary_tokens ({summary_tokens}) + chunk ({chunk}) must stay below 1: the window needs room")
         if summary_role not in ("system", "developer", "user", "assistant"):
             raise InputError(f"summary_role must be system, developer, user or assistant, got {summary_role!r}")
         self.budget, self.keep_last, self.chunk = budget, keep_last, chunk
@@ -84,11 +86,14 @@ class _Window:
         self.summarizer = summarizer if summarizer is not None else extractive_summarizer
         if not callable(self.summarizer):
             raise InputError(f"summarizer must be callable(messages, previous_summary) -> str, got {summarizer!r}")
-        self._pass_budget = _accepts(self.summarizer, "max_tokens")
-        self._pass_tok = _accepts(self.summarizer, "tokenizer")
+        plain = not isinstance(self.summarizer, ExtractiveSummarizer)
+        self._pass_budget = plain and _accepts(self.summarizer, "max_tokens")
+        self._pass_tok = plain and _accepts(self.summarizer, "tokenizer")
+        self.count = MessageCounter(self.tok)
         self.priming = self.tok.count_messages([])
         self._summary_overhead = self.tok.count_messages([{"role": summary_role, "content": ""}], reply_priming=False)
         self.system: list[tuple[int, Mapping[str, Any]]] = []
+        self.input_tokens = self.priming  # tokens of every message appended, as one request
         self.sys_tokens = 0
         self.turns: list[Turn] = []
         self.turn_tokens = 0
@@ -113,16 +118,20 @@ class _Window:
         return max(0, int(self._room() * self.summary_cap_tokens))
 
     def _chunk_tokens(self) -> int:
-        if isinstance(self.chunk, int):
-            return self.chunk
-        return int(self.chunk * max(0, self._room() - self._summary_cap()))
+        chunk = self.chunk if isinstance(self.chunk, int) else int(self.chunk * max(0, self._room()))
+        # slack smaller than one exchange (two typical turns) cannot spare the next request a batch: do not
+        # waste the budget on it
+        n = len(self.turns)
+        typical = self.turn_tokens / n if n else 0
+        return chunk if chunk >= 2 * typical else 0
 
     # ---- appending ---------------------------------------------------------------------------
     def append(self, msg: Any) -> None:
         i = self.n
         role = check_message(msg, i)
         m: Mapping[str, Any] = copy.deepcopy(msg) if self.copy else msg
-        t = self.tok.count_messages([m], reply_priming=False)
+        t = self.count(m)
+        self.input_tokens += t
         if role in SYSTEM_ROLES:
             if self.priming + self.sys_tokens + t > self.budget:
                 idx = ", ".join(f"messages[{j}]" for j, _ in self.system + [(i, m)])
@@ -140,10 +149,11 @@ class _Window:
                 parent.indices.append(i)
                 parent.messages.append(m)
                 parent.tokens += t
+                parent.sizes.append(t)
                 parent.legacy_call = False if role == "function" else parent.legacy_call
             else:
                 calls = m.get("tool_calls") if role == "assistant" else None
-                self.turns.append(Turn([i], [m], t, {c["id"] for c in calls} if calls else set(),
+                self.turns.append(Turn([i], [m], t, [t], {c["id"] for c in calls} if calls else set(),
                                        role == "assistant" and bool(m.get("function_call"))))
             self.turn_tokens += t
         self.n += 1
@@ -161,7 +171,9 @@ class _Window:
         while k < len(self.turns) - protected and fixed + left > target:
             left -= self.turns[k].tokens
             k += 1
-        while k < len(self.turns) - 1 and fixed + left > target:  # degrade: older kept turns go too
+        # degrade: the kept turns do not fit beside the summary reserve; summarize the older ones, oldest
+        # first, but never the final turn
+        while k < len(self.turns) - 1 and fixed + left > target:
             left -= self.turns[k].tokens
             k += 1
         if k == 0 and len(self.turns) > 1 and self.total() > self.budget:
@@ -169,8 +181,14 @@ class _Window:
             k = 1
         if k == 0:
             if self.summary is not None and self.total() > self.budget:  # only the final turn is left
+                old, before = self.summary, self.summary_tokens
                 self._summarize([], self.budget - self.priming - self.sys_tokens - left)
+                if self.summary:
+                    self.changes.append(Change("shorten", "history-summary-budget", "summary", None, old,
+                                               self.summary, before - self.summary_tokens,
+                                               "summary shrunk to the room the final turn leaves"))
             return
+        first_kept = len(self.turns) - protected  # turns from here on were promised verbatim
         leaving, self.turns = self.turns[:k], self.turns[k:]
         self.turn_tokens = left
         self.compactions += 1
@@ -178,16 +196,16 @@ class _Window:
         # when the window allows), so small windows do not waste budget
         limit = target if fixed + left <= target else self.budget
         room = limit - self.priming - self.sys_tokens - left
-        self._summarize(leaving, room)
+        self._summarize(leaving, room, first_kept)
 
-    def _summarize(self, leaving: list[Turn], room: int) -> None:
+    def _summarize(self, leaving: list[Turn], room: int, first_kept: int = 0) -> None:
         msgs = [m for t in leaving for m in t.messages]
         max_text = room - self._summary_overhead
         previous = self.summary
-        text = ""
+        text, n_text = "", 0
         if max_text > 0 and isinstance(self.summarizer, ExtractiveSummarizer):
-            text, self._state = self.summarizer.update(self._state, [dict(m) for m in msgs], max_tokens=max_text,
-                                                       tokenizer=self.tok)
+            text, self._state = self.summarizer.update(self._state, msgs, max_tokens=max_text, tokenizer=self.tok)
+            n_text = self._state.tokens
         elif max_text > 0:
             kwargs: dict[str, Any] = {}
             if self._pass_budget:
@@ -203,9 +221,10 @@ class _Window:
                 text = shorten_text(text, max_text, self.tok, _MARKER)
                 self.changes.append(Change("shorten", "history-summary-budget", "summary", None, out, text,
                                            n - self.tok.count(text), f"summary cut to its budget of {max_text} tokens"))
+            n_text = self.tok.count(text)
         if text:
             self.summary = text
-            self.summary_tokens = self._summary_overhead + self.tok.count(text)
+            self.summary_tokens = self._summary_overhead + n_text
             why = f"left the window (batch {self.compactions}); summarized into the history summary"
         else:
             if previous:
@@ -213,11 +232,12 @@ class _Window:
                                            0, "no room left for a summary"))
             self.summary, self.summary_tokens = None, 0
             why = f"left the window (batch {self.compactions}); no room for a summary, dropped"
-        for t in leaving:
-            for i, m in zip(t.indices, t.messages, strict=True):
-                self.changes.append(Change("summarize" if text else "drop", "history-window", f"messages[{i}]",
-                                           None, _text_of(m), "", self.tok.count_messages([m], reply_priming=False),
-                                           why))
+        for j, t in enumerate(leaving):
+            rule = "history-degrade" if j >= first_kept else "history-window"
+            reason = why + ("; one of the last keep_last turns: they did not fit beside the summary reserve" if j >= first_kept else "")
+            for i, m, n in zip(t.indices, t.messages, t.sizes, strict=True):
+                self.changes.append(Change("summarize" if text else "drop", rule, f"messages[{i}]", None,
+                                           _text_of(m), "", n, reason))
 
     # ---- rendering ---------------------------------------------------------------------------
     def summary_message(self) -> dict[str, Any] | None:
@@ -245,8 +265,9 @@ class _Window:
                     if n > best_n:
                         best, best_n = j, n
             if best < 0:
-                raise InputError(f"budget {self.budget} cannot hold the system messages plus the final turn "
-                                 f"({where[-1]} and the messages it needs): {self.budget + excess} tokens")
+                what = f"the final turn ({where[-1]} and the messages it needs)" if where else "an empty request"
+                raise InputError(f"budget {self.budget} cannot hold the system messages plus {what}: "
+                                 f"{self.budget + excess} tokens")
             old = out[best]["content"]
             new = shorten_text(old, max(0, best_n - excess), self.tok, _MARKER)
             saved = best_n - self.tok.count(new)
@@ -276,8 +297,8 @@ def fit_history(
     summarizer: Summarizer | None = None,
     tokenizer: Tokenizer | str | None = None,
     *,
-    chunk: float | int = 0.25,
-    summary_tokens: float | int = 0.5,
+    chunk: float | int = 0.2,
+    summary_tokens: float | int = 0.6,
     summary_role: str = "system",
 ) -> Result[list[dict[str, Any]]]:
     """Fit a chat history into ``budget`` tokens: system first, a summary, then the newest turns.
@@ -297,10 +318,10 @@ def fit_history(
     changes = list(w.changes)
     if w.summary:
         changes.append(Change("insert", "history-summary", "summary", None, "", w.summary, -w.summary_tokens,
-                              f"summary of {sum(1 for c in w.changes if c.rule == 'history-window')} earlier "
-                              f"messages, placed after the system messages"))
-    before = w.tok.count_messages(messages)
-    after = w.tok.count_messages(out)
+                              f"summary of {w.n - len(w.system) - sum(len(t.indices) for t in w.turns)} earlier "
+                              "messages, placed after the system messages"))
+    before = w.input_tokens
+    after = w.total() - sum(c.tokens_saved for c in extra)
     return Result(out, Savings(before, after, w.tok.name, w.tok.exact), tuple(changes + extra))
 
 
@@ -319,8 +340,8 @@ class RollingHistory:
     """
 
     def __init__(self, budget: int, keep_last: int = 4, summarizer: Summarizer | None = None, *,
-                 tokenizer: Tokenizer | str | None = None, chunk: float | int = 0.25,
-                 summary_tokens: float | int = 0.5, summary_role: str = "system") -> None:
+                 tokenizer: Tokenizer | str | None = None, chunk: float | int = 0.2,
+                 summary_tokens: float | int = 0.6, summary_role: str = "system") -> None:
         self._w = _Window(budget, keep_last, summarizer, tokenizer, chunk, summary_tokens, summary_role, True)
         self._last: list[dict[str, Any]] | None = None
         self._pairs = self._stable = 0

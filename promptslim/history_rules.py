@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from ._toml import load_package_toml
 
-__all__ = ["fact_terms", "clean_sentence", "score_sentence", "rules"]
+__all__ = ["fact_terms", "clean_sentence", "score_sentence", "fragments", "rules"]
 
 _WS = re.compile(r"\s+")
 
@@ -34,12 +34,13 @@ class Rules:
     novelty_floor: float
     cleanup: tuple[tuple[re.Pattern[str], str], ...]
     compact_lead: re.Pattern[str]
-    compact_remove: re.Pattern[str]
+    compact_drop: frozenset[str]
     info_weight: float
     info_cap: float
     labels: dict[str, str]
     role_weights: dict[str, float]
-    features: tuple[tuple[str, re.Pattern[str], float], ...]
+    # name, pattern, weight, roles it applies to (empty: all), matched on the original case (else lower-cased)
+    features: tuple[tuple[str, re.Pattern[str], float, frozenset[str], bool], ...]
     term_weights: dict[str, float]
     dates: frozenset[str]
     number_words: frozenset[str]
@@ -52,8 +53,8 @@ def rules() -> Rules:
     data = load_package_toml("rules/history.toml")
     feats = []
     for name, spec in data["features"].items():
-        flags = 0 if spec.get("case_sensitive") else re.IGNORECASE
-        feats.append((name, re.compile(spec["pattern"], flags), float(spec["weight"])))
+        feats.append((name, re.compile(spec["pattern"]), float(spec["weight"]), frozenset(spec.get("roles", ())),
+                      bool(spec.get("case_sensitive"))))
     roles = data["roles"]
     s = data["summary"]
     terms = data["terms"]
@@ -65,7 +66,7 @@ def rules() -> Rules:
         novelty_floor=float(s["novelty_floor"]),
         cleanup=tuple((re.compile(a), b) for a, b in s["cleanup"]),
         compact_lead=re.compile(s["compact_lead"], re.IGNORECASE),
-        compact_remove=re.compile(s["compact_remove"], re.IGNORECASE),
+        compact_drop=frozenset(s["compact_drop"].split()),
         info_weight=float(s["info_weight"]),
         info_cap=float(s["info_cap"]),
         labels={r: v["label"] for r, v in roles.items()},
@@ -121,24 +122,54 @@ def clean_sentence(text: str, compact: bool = False) -> str:
     if _VERBATIM.search(text):
         return text
     r = rules()
+    short = text
+    if compact:  # drop words first, so one cleanup pass also fixes the spacing the drops leave
+        short = " ".join(w for w in r.compact_lead.sub("", text).split(" ") if w.lower() not in r.compact_drop)
     for pat, rep in r.cleanup:
-        text = pat.sub(rep, text)
-    if compact:
-        short = r.compact_remove.sub("", r.compact_lead.sub("", text))
-        for pat, rep in r.cleanup:
-            short = pat.sub(rep, short)
-        short = short.strip(" ,;")
-        if short and any(ch.isalnum() for ch in short):
-            text = short[0].upper() + short[1:]
-    return text
+        short = pat.sub(rep, short)
+    if not compact:
+        return short
+    short = short.strip(" ,;")
+    if short and any(ch.isalnum() for ch in short):
+        return short[0].upper() + short[1:]
+    return clean_sentence(text)
 
 
 def score_sentence(text: str, role: str, terms: Mapping[str, float] | None = None) -> float:
     """Score of one sentence said by ``role``: matched feature weights plus its fact-term information,
     times the role's weight (without the recency bonus)."""
     r = rules()
-    raw = sum(w for _, pat, w in r.features if pat.search(text))
+    low = text.lower()
+    raw = sum(w for _, pat, w, roles, cased in r.features
+              if (not roles or role in roles) and pat.search(text if cased else low))
     info = sum((terms if terms is not None else fact_terms(text)).values())
     return (raw + r.info_weight * min(info, r.info_cap)) * r.role_weights.get(role, 1.0)
 
 
+
+
+_CLAUSE = re.compile(r"(?<=\D)([,;])\s+|([,;])\s+(?=\D)")
+
+
+def fragments(text: str, min_words: int = 3) -> list[str]:
+    """Split a sentence at commas and semicolons into clauses of at least ``min_words`` words.
+
+    Shorter pieces stay attached to a neighbour, so "No preference, I need it for 2 nights, and a
+    reference number please" gives three clauses but "Yes, please book it" stays whole. Code, URLs
+    and quotes are never split. Joining the clauses with ", " restores the sentence (bar ";").
+    """
+    if _VERBATIM.search(text):
+        return [text]
+    pieces: list[str] = []
+    last = 0
+    for m in _CLAUSE.finditer(text):
+        pieces.append(text[last:m.start()])
+        last = m.end()
+    pieces.append(text[last:])
+    out: list[str] = []
+    for p in pieces:
+        if out and (len(out[-1].split()) < min_words or len(p.split()) < min_words):
+            out[-1] = out[-1] + ", " + p
+        else:
+            out.append(p)
+    return [p for p in out if p.strip()]

@@ -22,19 +22,23 @@ user: I need table for 4 people on Friday.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .errors import InputError
-from .history_rules import clean_sentence, fact_terms, rules, score_sentence
+from .history_rules import clean_sentence, fact_terms, fragments, rules, score_sentence
 from .sentences import sentence_spans
 from .tokens import Tokenizer, content_text, get_tokenizer, message_text
 
 __all__ = ["ExtractiveSummarizer", "SummaryItem", "SummaryState", "extractive_summarizer", "summary_sentences"]
 
 _WS = re.compile(r"\s+")
+_END = re.compile(r"[.!?:;)\]\"'`]$")
+_CLAUSES = 32  # orders reserved per sentence for its clauses
 _INCUMBENT = 0.5  # bonus for sentences already in the summary: fewer rewrites between batches
 
 
@@ -48,6 +52,13 @@ class SummaryItem:
     score: float
     terms: Mapping[str, float]
     tokens: int
+    sentence: int = -1  # clauses of one sentence share it; -1: a whole sentence
+    clause: int = 0
+
+    @property
+    def mass(self) -> float:
+        """Total weight of the sentence's fact terms."""
+        return sum(self.terms.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +69,20 @@ class SummaryState:
     chosen: frozenset[int] = frozenset()  # orders of the sentences in the summary
     next_order: int = 0
     text: str = ""
+    tokens: int = 0  # tokens of ``text``
+
+
+@lru_cache(maxsize=4096)
+def _sentences(text: str) -> tuple[str, ...]:
+    """Sentences of a message's text, whitespace collapsed (cached: histories are re-fitted often)."""
+    text = _WS.sub(" ", text).strip()
+    return tuple(text[a:b] for a, b in sentence_spans(text))
 
 
 def _message_sentences(msg: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(role, sentence) pairs of one message: its text content and any tool calls it made."""
     role = str(msg.get("role", "user"))
-    text = _WS.sub(" ", content_text(msg.get("content"))).strip()
-    out = [(role, text[a:b]) for a, b in sentence_spans(text)]
+    out = [(role, sent) for sent in _sentences(content_text(msg.get("content")))]
     for call in msg.get("tool_calls") or ():
         fn = call.get("function", {}) if isinstance(call, Mapping) else {}
         name = fn.get("name", "tool") if isinstance(fn, Mapping) else "tool"
@@ -104,16 +122,50 @@ def _role_of_label(label: str) -> str:
 
 
 def _render(items: Sequence[SummaryItem]) -> str:
-    """``header`` then one ``label: sentence sentence`` line per run of one speaker, in order."""
+    """``header`` then one ``label: sentence sentence`` line per run of one speaker, in order.
+
+    Consecutive clauses of one sentence are joined with ", "; a sentence cut after a clause ends in ".".
+    """
     lines = [rules().header]
-    last: str | None = None
+    prev: SummaryItem | None = None
     for it in items:
-        if it.label == last and it.label:
-            lines[-1] += " " + it.text
+        if prev is not None and it.sentence >= 0 and it.sentence == prev.sentence and it.clause == prev.clause + 1:
+            lines[-1] += ", " + it.text
         else:
-            lines.append(f"{it.label}: {it.text}" if it.label else it.text)
-            last = it.label
+            if prev is not None and not _END.search(lines[-1]):
+                lines[-1] += "."
+            if prev is not None and it.label and it.label == prev.label:
+                lines[-1] += " " + it.text
+            else:
+                lines.append(f"{it.label}: {it.text}" if it.label else it.text)
+        prev = it
+    if prev is not None and not _END.search(lines[-1]):
+        lines[-1] += "."
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=8192)
+def _analyze(sent: str, role: str, compact: bool, tok: Tokenizer) -> tuple[tuple[str, float, Mapping[str, float], int], ...]:
+    """(text, score, fact terms, tokens) of each clause of one sentence; cached, since a stateless
+    server re-fitting a growing history sees the same sentences on every call."""
+    r = rules()
+    full = clean_sentence(sent)
+    text = clean_sentence(full, True) if compact else full
+    parts = fragments(text) if compact else [text]
+    if len(parts) > _CLAUSES:
+        parts = parts[: _CLAUSES - 1] + [", ".join(parts[_CLAUSES - 1:])]
+    out = []
+    for part in parts:
+        terms = fact_terms(part)
+        # features read the clause (or whole sentence) with a leading pleasantry dropped ("Thanks, I need")
+        score = score_sentence(r.compact_lead.sub("", part if len(parts) > 1 else full), role, terms)
+        out.append((part, score, terms, tok.count(part)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _header_tokens(tok: Tokenizer) -> int:
+    return tok.count(rules().header)
 
 
 class ExtractiveSummarizer:
@@ -167,28 +219,29 @@ class ExtractiveSummarizer:
         next_order = state.next_order + len(pairs)
         if not pool or budget <= 0:
             return "", SummaryState((), frozenset(), next_order, "")
-        chosen = self._select(pool, state.chosen, budget, tok)
+        chosen, used = self._select(pool, state.chosen, budget, tok)
         text = _render([pool[k] for k in chosen]) if chosen else ""
         keep = self._keep(pool, chosen, state.chosen, budget)
         return text, SummaryState(tuple(pool[k] for k in keep), frozenset(pool[k].order for k in chosen),
-                                  next_order, text)
+                                  next_order, text, used)
 
     def _items(self, pairs: Sequence[tuple[str, str, str]], first: int, tok: Tokenizer,
                seen: set[str]) -> list[SummaryItem]:
-        """Scored candidates of ``(label, sentence, role)`` pairs; duplicates and low scores dropped."""
+        """Scored candidates of ``(label, sentence, role)`` pairs (clauses, in compact mode); duplicates
+        and low scores dropped. Candidate ``order`` is ``(first + pair index) * _CLAUSES + clause``."""
         min_score = rules().min_score
         out = []
         for k, (label, sent, role) in enumerate(pairs):
-            full = clean_sentence(sent)
-            text = clean_sentence(full, True) if self.compact else full
-            key = text.lower().strip(" .!?")
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            terms = fact_terms(text)
-            score = score_sentence(full, role, terms)  # features read the full sentence ("I'm a ...")
-            if score > min_score:
-                out.append(SummaryItem(first + k, label, text, score, terms, tok.count(text)))
+            parts = _analyze(sent, role, self.compact, tok)
+            split = len(parts) > 1
+            for j, (part, score, terms, n) in enumerate(parts):
+                key = part.lower().strip(" .!?")
+                if not key or key in seen:
+                    continue
+                seen.add(key)
+                if score > min_score:
+                    out.append(SummaryItem((first + k) * _CLAUSES + j, label, part, score, terms, n,
+                                           first + k if split else -1, j))
         return out
 
     @staticmethod
@@ -201,37 +254,47 @@ class ExtractiveSummarizer:
                 for it in pool]
 
     def _select(self, pool: Sequence[SummaryItem], incumbents: frozenset[int], budget: int,
-                tok: Tokenizer) -> list[int]:
-        """Greedy max-coverage by value per token, then an exact-count check; indices in order."""
+                tok: Tokenizer) -> tuple[list[int], int]:
+        """Greedy max-coverage by value per token, then an exact-count check: (indices in order, tokens)."""
         r = rules()
         exp, floor = r.length_exponent, r.novelty_floor
         base = self._values(pool, incumbents)
-        room = budget - tok.count(r.header)
+        room = budget - _header_tokens(tok)
         covered: set[str] = set()
         chosen: list[int] = []  # sorted pool indices (pool is in conversation order)
         left = set(range(len(pool)))
-        while left:
-            best, best_v, best_cost = -1, 0.0, 0
-            for k in left:
-                cost = pool[k].tokens + self._join_cost(pool, chosen, k)
-                if cost > room:
-                    continue
-                terms = pool[k].terms
-                total = sum(terms.values())
-                novelty = sum(w for t, w in terms.items() if t not in covered) / total if total else 0.0
-                v = base[k] * (floor + (1 - floor) * novelty) / max(pool[k].tokens, 1) ** exp
-                if v > best_v or (v == best_v and k < best):
-                    best, best_v, best_cost = k, v, cost
-            if best < 0:
-                break
-            bisect.insort(chosen, best)
-            left.discard(best)
-            room -= best_cost
-            covered.update(pool[best].terms)
-        while chosen and tok.count(_render([pool[k] for k in chosen])) > budget:
-            weakest = min(chosen, key=lambda k: (base[k] / max(pool[k].tokens, 1) ** exp, -k))
+        scale = [base[k] / max(pool[k].tokens, 1) ** exp for k in range(len(pool))]
+        # lazy greedy: a sentence's value only falls as coverage grows, so a stale value is an upper bound
+        heap = [(-scale[k], k) for k in range(len(pool))]
+        heapq.heapify(heap)
+        while heap:
+            neg, k = heapq.heappop(heap)
+            cost = pool[k].tokens + self._join_cost(pool, chosen, k)
+            if cost > room:
+                continue
+            terms = pool[k].terms
+            total = pool[k].mass
+            novelty = sum(w for t, w in terms.items() if t not in covered) / total if total else 0.0
+            v = scale[k] * (floor + (1 - floor) * novelty)
+            if heap and (v, -k) < (-heap[0][0], -heap[0][1]):
+                heapq.heappush(heap, (-v, k))
+                continue
+            bisect.insort(chosen, k)
+            left.discard(k)
+            room -= cost
+            covered.update(terms)
+        # fill the room the estimates left, best remaining sentences first, then check the exact count
+        for k in sorted(left, key=lambda k: (-scale[k], k)):
+            cost = pool[k].tokens + self._join_cost(pool, chosen, k)
+            if cost <= room:
+                bisect.insort(chosen, k)
+                room -= cost
+        used = tok.count(_render([pool[k] for k in chosen])) if chosen else 0
+        while chosen and used > budget:
+            weakest = min(chosen, key=lambda k: (scale[k], -k))
             chosen.remove(weakest)  # estimates were low: drop the weakest sentence and re-check
-        return chosen
+            used = tok.count(_render([pool[k] for k in chosen])) if chosen else 0
+        return chosen, used
 
     @staticmethod
     def _join_cost(pool: Sequence[SummaryItem], chosen: list[int], k: int) -> int:
@@ -240,18 +303,21 @@ class ExtractiveSummarizer:
         prev = pool[chosen[j - 1]].label if j > 0 else None
         nxt = pool[chosen[j]].label if j < len(chosen) else None
         label = pool[k].label
+        if j > 0 and pool[k].sentence >= 0 and pool[chosen[j - 1]].sentence == pool[k].sentence:
+            return 1  # ", clause"
         if label and label == prev:
-            return 1
+            return 0  # " sentence": the space merges into the sentence's first token
         if prev is not None and prev == nxt:  # splits a run of another speaker into two lines
-            return 7
-        return 4
+            return 4
+        return 2  # "\nlabel: "
 
     def _keep(self, pool: Sequence[SummaryItem], chosen: list[int], incumbents: frozenset[int],
               budget: int) -> list[int]:
         """Pool indices carried to the next batch: the summary plus the best runner-ups up to the pool bound."""
         limit = int(self.pool * budget)
         base = self._values(pool, incumbents)
-        ranked = sorted((k for k in range(len(pool)) if k not in set(chosen)),
+        taken = set(chosen)
+        ranked = sorted((k for k in range(len(pool)) if k not in taken),
                         key=lambda k: (-base[k] / max(pool[k].tokens, 1), k))
         keep, used = set(chosen), 0
         for k in ranked:

@@ -213,6 +213,8 @@ def load_persona(data_dir: Path | None, limit: int | None) -> Iterator[Case]:
                                  "content": text.strip()})
             facts = [s.strip() for col in ("user 1 personas", "user 2 personas")
                      for s in row[col].split("\n") if s.strip()]
+            if not any(m["role"] == "user" for m in msgs):
+                continue  # nothing to fit: no user turn
             yield Case(f"persona-{n}", {"messages": msgs, "facts": facts})
 
 
@@ -232,7 +234,7 @@ def _requests(method: str, msgs: list[dict[str, Any]], budget: int, params: Mapp
     out = []
     if method == "fit_history":
         h = RollingHistory(budget, keep_last=int(params.get("keep_last", 4)), tokenizer=tok,
-                           chunk=params.get("chunk", 0.25), summary_tokens=params.get("summary_tokens", 0.5))
+                           chunk=params.get("chunk", 0.2), summary_tokens=params.get("summary_tokens", 0.6))
         done = 0
         for e in ends:
             h.extend(msgs[done:e])
@@ -247,7 +249,7 @@ def _fitted(method: str, msgs: list[dict[str, Any]], budget: int, params: Mappin
             tok: Tokenizer) -> list[dict[str, Any]]:
     if method == "fit_history":
         return fit_history(msgs, budget, keep_last=int(params.get("keep_last", 4)), tokenizer=tok,
-                           chunk=params.get("chunk", 0.25), summary_tokens=params.get("summary_tokens", 0.5)).value
+                           chunk=params.get("chunk", 0.2), summary_tokens=params.get("summary_tokens", 0.6)).value
     return truncate_last(msgs, budget, tok)
 
 
