@@ -17,6 +17,7 @@ from promptslim.rag import (
     BM25Ranker,
     Chunk,
     HybridRanker,
+    ScoreParams,
     bm25_tokens,
     format_context,
     get_ranker,
@@ -412,3 +413,20 @@ def test_invariant_allow_truncate_stays_within_budget_and_is_a_prefix(chunks: li
     for c in res.value:
         for s, (a, b) in zip(c.sentences, c.spans, strict=True):
             assert chunks[c.index][a:b] == s
+
+
+def test_bm25_idf_stays_positive_on_tiny_pools() -> None:
+    # Robertson's IDF is 0 for a term in 1 of 2 docs; Lucene's IDF keeps it positive.
+    scores = BM25Ranker().score("Marian Gold", ["Marian Gold is a singer.", "A band from Germany."])
+    assert scores[0] > 0 and scores[1] == 0
+
+
+def test_scoring_params_override_weights() -> None:
+    text = "Acme sells rockets. Alice founded Acme in 1990. Rockets need fuel."
+    plain = ScoreParams(lead_weight=0.0, sentence_weight=1.0, coverage=1.0)
+    lead = ScoreParams(lead_weight=5.0, sentence_weight=0.5)
+    a = select_chunks("When was Acme founded", [text], 12, granularity="sentence", neighbours=0.0, scoring=plain)
+    b = select_chunks("When was Acme founded", [text], 12, granularity="sentence", neighbours=0.0, scoring=lead)
+    assert a.value[0].sentences == ("Alice founded Acme in 1990.",)
+    assert b.value[0].sentences[0] == "Acme sells rockets."
+    assert "Alice founded Acme in 1990." not in b.value[0].sentences

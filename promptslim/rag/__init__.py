@@ -22,6 +22,7 @@ from ._rankers import (
     Ranker as Ranker,
     get_ranker as get_ranker,
 )
+from ._score import ScoreParams as ScoreParams
 from ._select import GRANULARITIES as GRANULARITIES, select_chunks as select_chunks
 from ._text import bm25_tokens as bm25_tokens
 
@@ -35,6 +36,7 @@ __all__ = [
     "HybridRanker",
     "RANKERS",
     "Ranker",
+    "ScoreParams",
     "bm25_tokens",
     "format_context",
     "get_ranker",

@@ -261,6 +261,7 @@ def select_chunks(
     sentence_backend: str = "rules",
     model: Any = None,
     gap: str | None = None,
+    scoring: ScoreParams | None = None,
 ) -> Result[list[Chunk]]:
     """Rerank, deduplicate and trim ``chunks`` so that their formatted context fits ``budget`` tokens.
 
@@ -270,7 +271,8 @@ def select_chunks(
     ``granularity="sentence"`` keeps the most relevant sentences (plus neighbours, weighted by
     ``neighbours``) of every chunk; ``"chunk"`` keeps whole chunks and trims only one that does not
     fit whole. ``hops=2`` adds multi-hop expansion; ``mmr`` (a lambda in [0, 1]) trades relevance
-    for diversity. See docs/rag.md for measured effects.
+    for diversity. ``scoring`` overrides the remaining scoring weights (:class:`ScoreParams`; its
+    ``title_weight`` and ``hops`` are taken from the arguments). See docs/rag.md for measured effects.
     """
     _check_args(query, budget, granularity, order, mmr, neighbours)
     check_template(template)
@@ -285,7 +287,7 @@ def select_chunks(
     before = tok.count(format_context(recs, template, separator))
     split = granularity == "sentence"
     docs, empty = _prepare(recs, tok, template, sentence_backend, split)
-    params = ScoreParams(title_weight=title_weight, hops=hops)
+    params = replace(scoring or ScoreParams(), title_weight=title_weight, hops=hops)
     scorer = _Scorer(query, docs, rk, params, tok, sentence_backend)
     if split:
         scorer.score_sentences(range(len(docs)))

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ...rag import format_context, select_chunks
+from ...rag import ScoreParams, format_context, select_chunks
 from ...sentences import sentence_spans
 from ...tokens import get_tokenizer
 from ..baselines import case_seed, random_sentence_drop, truncate_head
@@ -29,6 +29,8 @@ from ..metrics import answer_recall, evidence_recall, normalize_answer
 __all__ = ["load_squad", "load_hotpotqa", "load_nq", "RAG_BUDGETS"]
 
 RAG_BUDGETS = (0.5, 0.25, 0.125, 0.0625)
+# No title match, no multi-hop, no lead bonus, no chunk prior on sentences, no query-term coverage.
+_PLAIN = ScoreParams(title_weight=0.0, hops=1, lead_weight=0.0, sentence_weight=1.0, coverage=1.0)
 _PARAM_KEYS = ("hops", "neighbours", "title_weight", "mmr", "dedupe", "order", "sentence_backend", "model")
 
 
@@ -140,8 +142,8 @@ def _select_method(ranker: str, granularity: str, plain: bool, case: Case, ratio
     original = format_context(chunks)
     before = tok.count(original)
     opts: dict[str, Any] = {k: params[k] for k in _PARAM_KEYS if k in params}
-    if plain:  # the calibration baseline: ranker score only, greedy packing
-        opts.update(hops=1, title_weight=0.0, neighbours=0.0)
+    if plain:  # the calibration baseline: the ranker's score only, greedy packing
+        opts.update(hops=1, title_weight=0.0, neighbours=0.0, scoring=_PLAIN)
     res = select_chunks(case.data["question"], chunks, _budget(before, ratio), ranker=ranker,
                         granularity=granularity, tokenizer=tok, **opts)
     compressed = format_context(res.value)
