@@ -77,11 +77,12 @@ class _Ignores:
         return self.git_specs[folder]
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        rel = self.cfg.relpath(path)
-        name = path.name + ("/" if is_dir else "")
-        if self.exclude.match_file(name) or (not rel.startswith("/") and self.exclude.match_file(rel + ("/" if is_dir else ""))):
+        """Matched by the built-in or configured excludes, by name or by path relative to the config."""
+        slash = "/" if is_dir else ""
+        if self.exclude.match_file(path.name + slash):
             return True
-        return False
+        rel = self.cfg.relpath(path)
+        return not rel.startswith("/") and bool(self.exclude.match_file(rel + slash))
 
     def git_ignored(self, path: Path, is_dir: bool, repo_root: Path | None) -> bool:
         if not self.gitignore or repo_root is None:
