@@ -81,3 +81,18 @@ def test_cache_is_used_by_default_and_skipped_with_no_cache(tree: Path, capsys: 
     assert (tree / ".promptslim_cache").is_dir()
     assert main(["lint", "prompts"]) == 1
     assert capsys.readouterr().out == first
+
+
+def test_parallel_workers_give_the_same_reports(tmp_path: Path) -> None:
+    from promptslim.lint import LintConfig, lint_paths
+    from promptslim.lint.runner import PARALLEL_MIN_FILES
+
+    texts = [VAGUE, "Answer in one sentence.\n", "Due to the fact that it is late, be brief.\n\n\n\n---\n"]
+    for i in range(PARALLEL_MIN_FILES + 6):
+        (tmp_path / f"p{i:03d}.prompt").write_text(texts[i % 3] * (1 + i % 2), encoding="utf-8")
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    cfg = LintConfig(root=tmp_path)
+    one = lint_paths([tmp_path], cfg, jobs=1)
+    two = lint_paths([tmp_path], cfg, jobs=2)
+    assert one.reports == two.reports and len(one.reports) == PARALLEL_MIN_FILES + 7
+    assert one.exit_code() == two.exit_code() == 2

@@ -38,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", type=_codes, default=[], metavar="PATTERNS",
                    help="extra gitignore-style patterns to skip")
     p.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the report to FILE")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="worker processes for 64 or more files (default: one per available core; 1: none)")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the result cache (.promptslim_cache/ beside the config)")
 
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                          model=args.model, exclude=args.exclude)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = lint_paths(args.paths, cfg, fix=args.fix, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
-                        cache=not args.no_cache)
+                        cache=not args.no_cache, jobs=args.jobs)
     out = open(args.output_file, "w", encoding="utf-8") if args.output_file else sys.stdout
     try:
         if args.diff:

@@ -108,12 +108,51 @@ class _LazyTokenizer:
         return self.tok
 
 
+PARALLEL_MIN_FILES = 64  # below this, starting workers costs more than it saves
+
+_WORKER: dict[str, object] = {}
+
+
+def _worker_lint(job: tuple[str, bool, bool, bool]) -> FileReport:
+    """Lint one file in a forked worker with the settings and tokenizer the parent set up before forking."""
+    path, fix, unsafe, diff = job
+    return lint_file(path, _WORKER["config"], _WORKER["tokenizer"], fix=fix, unsafe_fixes=unsafe,  # type: ignore[arg-type]
+                     diff=diff)
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _lint_many(todo: list[str], cfg: LintConfig, tok: Tokenizer, fix: bool, unsafe: bool, diff: bool,
+               jobs: int) -> list[FileReport]:
+    """Reports for ``todo`` in order: in this process, or in forked workers for many files on several cores."""
+    import multiprocessing
+
+    if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        return [lint_file(p, cfg, tok, fix=fix, unsafe_fixes=unsafe, diff=diff) for p in todo]
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORKER.update(config=cfg, tokenizer=tok)  # inherited by the forked workers, never pickled
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_worker_lint, [(p, fix, unsafe, diff) for p in todo],
+                                 chunksize=max(1, len(todo) // (jobs * 8))))
+    finally:
+        _WORKER.clear()
+
+
 def lint_paths(paths: Sequence[str | os.PathLike[str]], config: LintConfig | None = None, *, fix: bool = False,
                unsafe_fixes: bool = False, diff: bool = False, tokenizer: Tokenizer | None = None,
-               cache: bool = False) -> LintRun:
+               cache: bool = False, jobs: int | None = 1) -> LintRun:
     """Lint files and folders; ``config`` defaults to the nearest ``promptslim.toml`` / ``pyproject.toml``.
 
     ``cache`` reuses results of unchanged files from ``.promptslim_cache/`` (plain lint runs only).
+    ``jobs`` > 1 lints many files (64 or more) in that many forked worker processes (None: one per
+    available core); reports keep the walk order either way, so output does not depend on it.
     """
     from ..tokens import encoding_for_model
 
@@ -125,23 +164,31 @@ def lint_paths(paths: Sequence[str | os.PathLike[str]], config: LintConfig | Non
         from .cache import ResultCache
 
         store = ResultCache(cfg)
-    reports = []
-    for path, explicit in iter_files(paths, cfg):
-        data = None
-        report = None
-        if store is not None:
+    files = list(iter_files(paths, cfg))
+    found: dict[int, FileReport] = {}
+    data: dict[int, bytes] = {}
+    if store is not None:
+        for i, (path, _) in enumerate(files):
             try:
-                data = Path(path).read_bytes()
-                report = store.get(str(path), data)
+                data[i] = Path(path).read_bytes()
             except OSError:
-                data = None
-        if report is None:
-            report = lint_file(path, cfg, lazy.get(), fix=fix, unsafe_fixes=unsafe_fixes, diff=diff)
-            if store is not None and data is not None:
-                store.put(str(path), data, report)
-        if report.skipped and not explicit:
+                continue
+            hit = store.get(str(path), data[i])
+            if hit is not None:
+                found[i] = hit
+    todo = [i for i in range(len(files)) if i not in found]
+    if todo:
+        done = _lint_many([str(files[i][0]) for i in todo], cfg, lazy.get(), fix, unsafe_fixes, diff,
+                          _default_jobs() if jobs is None else jobs)
+        for i, report in zip(todo, done, strict=True):
+            found[i] = report
+            if store is not None and i in data:
+                store.put(str(files[i][0]), data[i], report)
+    reports = []
+    for i, (_, explicit) in enumerate(files):
+        if found[i].skipped and not explicit:
             continue  # a JSON/YAML file met while walking a folder that holds no chat messages
-        reports.append(report)
+        reports.append(found[i])
     if store is not None:
         store.save()
     return LintRun(tuple(reports), cfg, name, fix, unsafe_fixes, diff)
