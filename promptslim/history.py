@@ -172,28 +172,27 @@ class _Window:
             left -= self.turns[k].tokens
             k += 1
         # degrade: the kept turns do not fit beside the summary reserve; summarize the older ones, oldest
-        # first, but never the final turn
-        while k < len(self.turns) - 1 and fixed + left > target:
+        # first, but never the final turn (summary_tokens=0 makes the kept turns win whenever they fit)
+        while k < len(self.turns) - 1 and fixed + left > (target if cap else self.budget):
             left -= self.turns[k].tokens
             k += 1
-        if k == 0 and len(self.turns) > 1 and self.total() > self.budget:
-            left -= self.turns[0].tokens  # the summary outgrew its reserve: one more turn must leave
-            k = 1
         if k == 0:
-            if self.summary is not None and self.total() > self.budget:  # only the final turn is left
+            if self.summary is not None and self.total() > self.budget:  # the summary outgrew its reserve
                 old, before = self.summary, self.summary_tokens
-                self._summarize([], self.budget - self.priming - self.sys_tokens - left)
+                self.compactions += 1  # a rewrite of the summary, like a batch
+                room = (target if fixed + left <= target else self.budget) - self.priming - self.sys_tokens - left
+                self._summarize([], room)
                 if self.summary:
                     self.changes.append(Change("shorten", "history-summary-budget", "summary", None, old,
                                                self.summary, before - self.summary_tokens,
-                                               "summary shrunk to the room the final turn leaves"))
+                                               "summary shrunk to the room the kept turns leave"))
             return
         first_kept = len(self.turns) - protected  # turns from here on were promised verbatim
         leaving, self.turns = self.turns[:k], self.turns[k:]
         self.turn_tokens = left
         self.compactions += 1
-        # the summary may use all the room the remaining window leaves below the target (at least its cap
-        # when the window allows), so small windows do not waste budget
+        # the summary may use all the room the window leaves below the target (at least its reserve), or up
+        # to the budget when even the kept turns did not fit; it shrinks back when the window grows
         limit = target if fixed + left <= target else self.budget
         room = limit - self.priming - self.sys_tokens - left
         self._summarize(leaving, room, first_kept)
