@@ -145,17 +145,20 @@ def is_sentence_start(text: str, pos: int) -> bool:
     """True when ``pos`` begins a sentence: start of text or line (after a list marker, heading
     mark or quote), or after ``.``, ``!`` or ``?`` (and closing quotes) plus whitespace."""
     k = pos
-    while k > 0 and text[k - 1] in " \t":
+    while k > 0 and pos - k < 64 and text[k - 1] in " \t":
         k -= 1
-    line_start = text.rfind("\n", 0, k) + 1
-    if _LINE_PREFIX.fullmatch(text, line_start, pos):
+    # look back a bounded distance only, so that long lines stay linear
+    lo = max(0, k - 64)
+    nl = text.rfind("\n", lo, k)
+    line_start = nl + 1 if nl >= 0 else (0 if lo == 0 else -1)
+    if line_start >= 0 and _LINE_PREFIX.fullmatch(text, line_start, pos):
         return True
     if k == pos:
         return False
     j = k
-    while j > line_start and text[j - 1] in _CLOSERS:
+    while j > max(line_start, 0) and k - j < 8 and text[j - 1] in _CLOSERS:
         j -= 1
-    return j > line_start and text[j - 1] in ".!?"
+    return j > max(line_start, 0) and text[j - 1] in ".!?"
 
 
 def is_name_position(text: str, pos: int) -> bool:
@@ -241,14 +244,16 @@ def removal_edit(text: str, a: int, b: int, reason: str, protected: Sequence[Spa
             return None
     else:
         return None
-    # a line left blank disappears together with its line break
-    ls = text.rfind("\n", 0, start) + 1
-    le = text.find("\n", end)
-    le = n if le < 0 else le
-    if not text[ls:start].strip() and not text[end:le].strip() and not repl:
+    # a line left blank disappears together with its line break (looked for a bounded distance)
+    lo = max(0, start - 256)
+    nl = text.rfind("\n", lo, start)
+    ls = nl + 1 if nl >= 0 else (0 if lo == 0 else -1)
+    le = text.find("\n", end, end + 256)
+    le = n if le < 0 and n - end <= 256 else le
+    if ls >= 0 and le >= 0 and not text[ls:start].strip() and not text[end:le].strip() and not repl:
         start = ls
         end = le + 1 if le < n else le
-        if end == n and start > 0:  # last line: eat the preceding newline instead
+        if le == n and start > 0:  # last line without a line break: take the one before it
             start -= 1
             if start > 0 and text[start - 1] == "\r":
                 start -= 1

@@ -56,7 +56,9 @@ __all__ = [
 
 # Patterns are anchored on a literal or a small character class so the regex engine can skip
 # ahead quickly (layout runs on every prompt, twice when compression iterates).
-_TRAILING = re.compile(r"(?m)[ \t]+(?=\r?$)")
+# (the look-behind after the first character makes each run of blanks start a match only once:
+# without it 100,000 spaces before a letter take quadratic time)
+_TRAILING = re.compile(r"(?m)[ \t](?<![ \t][ \t])[ \t]*(?=\r?$)")
 _BLANK_RUN = re.compile(r"\n(?:[ \t]*\r?\n){2,}")
 _LEADING_BLANK = re.compile(r"\A(?:[ \t]*\r?\n)+")
 _INNER_SPACES = re.compile(r"  +|\t[ \t]+| \t[ \t]*")
@@ -119,7 +121,8 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
     if level_rank(level) >= 1 and ("**" in text or "__" in text):
         for m in _LABEL_EMPHASIS.finditer(padded):
             a, b = m.start(), m.end() - 1
-            rest = text[b:text.find("\n", b) if "\n" in text[b:] else n]
+            k = text.find("\n", b)
+            rest = text[b:k if k >= 0 else n]
             if (m.group(3).endswith(":") or rest.startswith(":") or not rest.strip()) and not overlaps(cons, a, b):
                 edits.append(Edit(a + len(m.group(1)), b, m.group(3), "layout", "emphasis on a line label"))
     for m in _TRIPLE_EMPHASIS.finditer(text):

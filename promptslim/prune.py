@@ -109,7 +109,7 @@ def _unit_removal(text: str, a: int, b: int, reason: str, protected: Sequence[Sp
     if _LIST_MARKER.fullmatch(text, ls, a) and not text[b:le].strip():
         end = le + 1 if le < len(text) else le
         start = ls
-        if end == len(text) and start > 0:  # last line: take the newline before it instead
+        if le == len(text) and start > 0:  # last line without a line break: take the one before it
             start -= 1
         return Edit(start, end, "", "remove", reason)
     return removal_edit(text, a, b, reason, protected)
@@ -196,19 +196,19 @@ def _near_duplicates(text: str, eligible: list[tuple[int, int, str]], threshold:
 
 @cache
 def prune_candidates(zipf_threshold: float | None = None) -> frozenset[str]:
-    """Lower-case words whose self-information is low enough to prune: English Zipf frequency at or
-    above ``zipf_threshold`` (default from ``rules/prune.toml``), minus the never-prune list."""
+    """Lower-case function words whose self-information is low enough to prune: English Zipf
+    frequency at or above ``zipf_threshold`` (default from ``rules/prune.toml``), minus the
+    never-prune list."""
     table = load_package_toml("rules/prune.toml")
     thr = float(table["zipf_threshold"] if zipf_threshold is None else zipf_threshold)
     try:
-        from wordfreq import top_n_list, zipf_frequency
+        from wordfreq import zipf_frequency
     except ImportError as exc:  # pragma: no cover - wordfreq is a core dependency
         from .errors import MissingExtraError
 
         raise MissingExtraError("self-information pruning", "core (wordfreq)", exc) from exc
     keep = set(table["keep"])
-    words = [w for w in top_n_list("en", 1000) if w.isalpha() or "'" in w]
-    return frozenset(w for w in words if w not in keep and zipf_frequency(w, "en") >= thr)
+    return frozenset(w for w in table["function_words"] if w not in keep and zipf_frequency(w, "en") >= thr)
 
 
 _PRUNE_WORD = re.compile(r"[A-Za-z]+(?:['\u2019-][A-Za-z]+)*")
@@ -222,7 +222,7 @@ def pass_prune(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer,
     """Drop the least informative words (highest English frequency) line by line; ``aggressive``
     only. Never drops protected spans, negations/constraints and their neighbours, capitalised
     words inside a sentence, numbers, or words glued to other symbols; keeps headings as they are.
-    One change per pruned line, applied only if the tokenizer confirms the line got shorter."""
+    One change per dropped word, applied only where the tokenizer confirms it saves tokens."""
     if level_rank(level) < 2:
         return text, ()
     cands = prune_candidates(zipf_threshold)
@@ -233,21 +233,19 @@ def pass_prune(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer,
     while pos < n:
         nl = text.find("\n", pos)
         le = n if nl < 0 else nl
-        line_edit = _prune_line(text, pos, le, cands, protected_spans, cons)
-        if line_edit is not None:
-            edits.append(line_edit)
+        edits.extend(_prune_line(text, pos, le, cands, protected_spans, cons))
         pos = le + 1
     return apply_edits(text, edits, tokenizer, "prune", protected=protected_spans)
 
 
 def _prune_line(text: str, ls: int, le: int, cands: frozenset[str], protected: Sequence[Span],
-                cons: Sequence[Span]) -> Edit | None:
+                cons: Sequence[Span]) -> list[Edit]:
     line = text[ls:le]
     if not line.strip() or line.lstrip().startswith(("#", "|", "```", "~~~")):
-        return None
+        return []
     words = list(_PRUNE_WORD.finditer(text, ls, le))
     if len(words) < 3:
-        return None
+        return []
     drops: list[tuple[int, int]] = []  # absolute ranges to delete
     capitalize: list[int] = []
     dropped_words: list[str] = []
@@ -273,7 +271,8 @@ def _prune_line(text: str, ls: int, le: int, cands: frozenset[str], protected: S
             while k < le and text[k] in " \t":
                 k += 1
             rng = (a, k) if k < le else (_back_spaces(text, a, ls), b)
-        elif left_space and text[b] in ",.;:!?" and a > ls:
+        elif left_space and text[b] in ",.;:!?" and a > ls and _back_spaces(text, a, ls) > ls \
+                and text[_back_spaces(text, a, ls) - 1].isalnum():
             rng = (_back_spaces(text, a, ls), b)
         elif right_space and text[a - 1] in _OPENERS:
             k = b
@@ -293,25 +292,15 @@ def _prune_line(text: str, ls: int, le: int, cands: frozenset[str], protected: S
         drops.append(rng)
         dropped_words.append(w)
     if not drops or len(dropped_words) > len(words) - 2:
-        return None
-    out: list[str] = []
-    cur = ls
+        return []
     caps = set(capitalize)
-    for a, b in drops:
-        out.append(text[cur:a])
-        cur = b
-    out.append(text[cur:le])
-    new = "".join(out)
-    if caps:
-        # re-capitalise the word that now starts a sentence (its offset moved by the deletions)
-        chars = list(new)
-        for p in caps:
-            shift = sum(b - a for a, b in drops if b <= p)
-            q = p - ls - shift
-            if 0 <= q < len(chars):
-                chars[q] = chars[q].upper()
-        new = "".join(chars)
-    return Edit(ls, le, new, "prune", "dropped " + ", ".join(repr(w) for w in dropped_words))
+    edits = []
+    for (a, b), w in zip(drops, dropped_words, strict=True):
+        if b in caps:  # the next word now starts the sentence: re-capitalise it in the same edit
+            edits.append(Edit(a, b + 1, text[b].upper(), "prune", f"dropped {w!r}"))
+        else:
+            edits.append(Edit(a, b, "", "prune", f"dropped {w!r}"))
+    return edits
 
 
 def _back_spaces(text: str, a: int, ls: int) -> int:
