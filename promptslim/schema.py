@@ -200,6 +200,9 @@ def compact_schema(schema: Any, format: str = "auto", *, delimiter: str = "|",
     try:
         layout = analyze_layout(norm)
         codecs["delimited"] = DelimitedFormat(layout, delimiter)
+        if format in ("delimited", "auto"):
+            changes.extend(Change("layout", "json-field", where, before=field, reason=f"delimited holds this field "
+                                  f"as one JSON value: {why}") for where, why, field in layout.notes)
     except Unsupported as exc:
         if format in ("delimited", "auto"):
             changes.append(Change("fallback", "delimited-unsupported", exc.where, before="delimited",
@@ -282,31 +285,34 @@ def _toon_table_head(schema: dict[str, Any]) -> str:
 def _delimited_instructions(schema: dict[str, Any], layout: Layout, delimiter: str, descriptions: bool) -> str:
     renderer = TypeRenderer(schema, descriptions=descriptions)
     delim_name = _DELIM_NAMES[delimiter]
-    header = delimiter.join(s.name for s in layout.slots)
     key = "delimited_record" if layout.kind == "record" else "delimited_rows"
-    parts = [_TEXT[key].format(delim_name=delim_name, header=header)]
-    about = []
+    lines = [_TEXT[key].format(delim_name=delim_name)]
+    about: list[str] = []
     for node in (schema, layout.row_node):
         desc = node.get("description") if isinstance(node, Mapping) else None
-        if descriptions and isinstance(desc, str) and desc.strip() and desc not in about:
+        if descriptions and isinstance(desc, str) and desc.strip() and " ".join(desc.split()) not in about:
             about.append(" ".join(desc.split()))
-    fields = [f"// {a}" for a in about]
+    lines += [f"// {a}" for a in about]
     for slot in layout.slots:
         opt = "" if slot.required else "?"
-        fields.append(f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}"
-                      f"{renderer.tail(slot.node, slot.pointer)}")
-    parts.append(_TEXT["delimited_fields"].format(type="\n".join(fields)))
+        lines.append(f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}"
+                     f"{renderer.tail(slot.node, slot.pointer)}")
+    slots = layout.slots
     rules = []
-    if any(not s.required for s in layout.slots):
+    if any(not s.required for s in slots):
         rules.append(_TEXT["rule_absent"])
-    if any("null" in s.kinds or s.nullable for s in layout.slots):
+    if any(("null" in s.kinds or s.nullable) and not s.json for s in slots):
         rules.append(_TEXT["rule_null"])
-    if any(s.array for s in layout.slots):
+    if any(s.array for s in slots):
         rules.append(_TEXT["rule_list"].format(delim_char=delim_name))
-    if any("string" in s.kinds for s in layout.slots):
-        rules.append(_TEXT["rule_quote"].format(delim_char=delim_name))
-    if any("." in s.name for s in layout.slots):
+    if any(s.json for s in slots):
+        rules.append(_TEXT["rule_json"])
+    if any("string" in s.kinds for s in slots):
+        mixed = any("string" in s.kinds and (len(s.kinds) > 1 or s.json) for s in slots)
+        rules.append(_TEXT["rule_quote"].format(delim_char=delim_name,
+                                                ambiguous=_TEXT["rule_quote_ambiguous"] if mixed else ""))
+    if any("." in s.name for s in slots):
         rules.append(_TEXT["rule_nested"])
     if rules:
-        parts.append(" ".join(rules))
-    return "\n".join(parts)
+        lines.append(" ".join(rules))
+    return "\n".join(lines)

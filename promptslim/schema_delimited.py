@@ -3,7 +3,8 @@
 Grammar of one line (delimiter ``|`` or tab; spaces around fields are ignored):
 
 * a field is empty (the value is absent), a JSON string ``"..."`` (always text), a JSON array
-  ``[...]`` (list slots), or raw text up to the next delimiter;
+  ``[...]`` (list slots) or any JSON value (fields held whole as JSON), or raw text up to the next
+  delimiter;
 * raw text is read by the slot's types in order null, boolean, number, text: ``null``, ``true``,
   ``12``, ``1.0`` and ``abc`` come back as ``None``, ``True``, ``12``, ``1.0`` and ``"abc"``;
 * a list slot holds comma-separated raw items, ``[]`` for an empty list, or JSON for anything else.
@@ -93,7 +94,7 @@ def split_fields(line: str, sep: str, ws: str) -> list[str]:
         j = i
         while j < n and line[j] in ws:
             j += 1
-        if j < n and line[j] in '"[':
+        if j < n and line[j] in '"[{':
             try:
                 _, end = _DECODER.raw_decode(line, j)
             except ValueError:
@@ -135,6 +136,18 @@ class DelimitedCodec:
     # -- decoding ----------------------------------------------------------------------------
     def _slot_decoder(self, slot: Slot) -> Callable[[str], Any]:
         kinds, ws = slot.kinds, self.ws
+        if slot.json:
+            def dec_json(tok: str) -> Any:
+                t = tok.strip(ws)
+                if not t:
+                    return ABSENT
+                if t[0] in '"[{':
+                    try:
+                        return json.loads(t)
+                    except json.JSONDecodeError:
+                        raise _FieldError(f"bad JSON {t[:40]!r}") from None
+                return _raw_scalar(t, kinds)
+            return dec_json
         if slot.array:
             return lambda tok: self._decode_array(tok.strip(ws), slot)
         empty: Any = "" if slot.empty_ok and "string" in kinds else ABSENT
@@ -263,12 +276,14 @@ class DelimitedCodec:
         if value is ABSENT:
             return ""
         dec = self._decoders[index]
+        if slot.json and isinstance(value, (list, dict)):
+            return _json_text(value, slot)
         if slot.array and isinstance(value, list):
             bare = ",".join(self._raw_item(v, slot) or "\x00" for v in value) if value else "[]"
             if "\x00" not in bare and self.sep not in bare and "\n" not in bare and "\r" not in bare:
                 if _same(self._try(dec, bare), value):
                     return bare
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            return _json_text(value, slot)
         raw = self._raw_item(value, slot, in_list=False)
         if raw is not None and self.sep not in raw and _same(self._try(dec, raw), value):
             return raw
@@ -290,7 +305,7 @@ class DelimitedCodec:
         if isinstance(value, str):
             if (not value and in_list) or "\n" in value or "\r" in value:
                 return None
-            if value and (value[0] in '"[' or value[0] in " \t" or value[-1] in " \t"):
+            if value and (value[0] in '"[{' or value[0] in " \t" or value[-1] in " \t"):
                 return None
             if value.startswith(("```", "~~~")):  # would read as a code fence at the start of a line
                 return None
@@ -305,6 +320,13 @@ class DelimitedCodec:
             return dec(text)
         except (_FieldError, ParseError):
             return ABSENT
+
+
+def _json_text(value: Any, slot: Slot) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"field {slot.name!r}: not JSON data ({exc})") from None
 
 
 def _same(a: Any, b: Any) -> bool:

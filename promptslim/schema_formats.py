@@ -17,7 +17,7 @@ from .errors import ParseError, PromptslimError
 __all__ = ["extract_answer", "JsonMinFormat", "ToonFormat", "same_value"]
 
 _FENCE = re.compile(r"^(```+|~~~+)[^\n]*$", re.M)  # column 0 only: TOON rows are indented
-_TOON_KEY = re.compile(r'^(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_.]*)?(?:\[\d+[\t|]?\])?(?:\{[^}]*\})?:(?:\s|$)')
+_TOON_KEY = re.compile(r'^(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_.]*)?(?:\[[^\]]*\])?(?:\{.*\})?:(?:\s|$)')
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -109,23 +109,27 @@ class ToonFormat:
         return text
 
     def decode(self, text: str, first_line: int = 1) -> Any:
-        """A TOON document (leading and trailing prose lines skipped) back to data."""
+        """A TOON document back to data; if it does not decode as a whole, leading and trailing
+        prose lines are skipped and it is tried again."""
         import toon_format
 
-        lines = text.split("\n")
-        start, end = 0, len(lines)
-        while start < end and not _toon_line(lines[start], first=True):
-            start += 1
-        while end > start and not lines[end - 1].startswith((" ", "\t")) and not _toon_line(lines[end - 1]):
-            end -= 1
-        body = "\n".join(lines[start:end]) if start < end else text
-        if start >= end:
-            start = 0
         try:
-            return toon_format.loads(body, strict=False)
+            return toon_format.loads(text, strict=False)
         except toon_format.ToonDecodeError as exc:
-            line = exc.line + start + first_line - 1 if exc.line is not None else None
-            raise ParseError(f"not valid TOON: {exc.msg}", line=line) from None
+            error, start = exc, 0
+        lines = text.split("\n")
+        lo, hi = 0, len(lines)
+        while lo < hi and not _toon_line(lines[lo], first=True):
+            lo += 1
+        while hi > lo and not lines[hi - 1].startswith((" ", "\t")) and not _toon_line(lines[hi - 1]):
+            hi -= 1
+        if (lo, hi) != (0, len(lines)) and lo < hi:
+            try:
+                return toon_format.loads("\n".join(lines[lo:hi]), strict=False)
+            except toon_format.ToonDecodeError as exc:
+                error, start = exc, lo
+        line = error.line + start + first_line - 1 if error.line is not None else None
+        raise ParseError(f"not valid TOON: {error.msg}", line=line)
 
 
 def _toon_line(line: str, first: bool = False) -> bool:

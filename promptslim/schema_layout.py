@@ -1,10 +1,11 @@
 """Which schemas the positional ``delimited`` format can hold, and the slot layout it uses.
 
 A layout is an ordered list of leaf slots (scalars, or arrays of scalars) grouped by the objects
-they belong to; nested objects are flattened into dotted field names. Anything whose shape is not
+they belong to; nested objects are flattened into dotted field names. A field whose shape is not
 fixed by the schema (free-form objects, ``patternProperties``, recursive ``$ref``, unions of
-objects, tuples, nullable objects) is rejected with a reason and a location, so the caller can fall
-back to another format and say why.
+objects, lists of objects, nullable objects) is held whole as one JSON value, and noted. A record
+itself that is not a fixed set of declared fields is rejected with a reason and a location, so the
+caller can fall back to another format and say why.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Slot:
 
     ``kinds`` are the JSON kinds the value (or each element) may take; ``empty_ok`` means an empty
     field reads as ``""`` (or ``[]``) rather than "absent" (required, under required parents only).
+    ``json`` slots hold fields no flat slot can (free-form or nested values) as one JSON value.
     """
 
     name: str
@@ -53,6 +55,7 @@ class Slot:
     empty_ok: bool = False
     node: Any = None
     pointer: str = "#"
+    json: bool = False  # any JSON value: scalars raw, objects and lists as minified JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class Layout:
     slots: tuple[Slot, ...]
     wrapper: str = ""
     row_node: Any = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)  # (where, why, field) JSON cells
 
 
 def _kinds(root: Mapping[str, Any], node: Any, where: str) -> frozenset[str] | None:
@@ -117,6 +120,7 @@ class _Analyzer:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
         self.slots: list[Slot] = []
+        self.notes: list[tuple[str, str, str]] = []  # (where, why, field) of fields held as JSON
 
     def resolve(self, node: Any, where: str, stack: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
         node, refs = deref(self.root, node)
@@ -198,12 +202,20 @@ class _Analyzer:
             sub_where = f"{where}/properties/{name}"
             full = f"{prefix}{name}"
             is_req = name in req
-            sub_node, _ = self.resolve(sub, sub_where, stack)
-            if self.is_object(sub_node) and not _kinds_safe(self.root, sub_node):
-                children.append(self.group(sub, f"{full}.", name, is_req, chain_required and is_req,
-                                           sub_where, stack))
-            else:
-                children.append(self.leaf(sub, full, name, is_req, chain_required and is_req, sub_where, stack))
+            mark = len(self.slots)
+            try:
+                sub_node, _ = self.resolve(sub, sub_where, stack)
+                if self.is_object(sub_node) and not _kinds_safe(self.root, sub_node):
+                    children.append(self.group(sub, f"{full}.", name, is_req, chain_required and is_req,
+                                               sub_where, stack))
+                else:
+                    children.append(self.leaf(sub, full, name, is_req, chain_required and is_req, sub_where,
+                                              stack))
+            except Unsupported as exc:  # hold the whole field as one JSON value instead
+                del self.slots[mark:]
+                self.notes.append((exc.where, exc.reason, full))
+                children.append(self._add(Slot(full, name, _SCALARS, False, False, is_req, False, sub, sub_where,
+                                               json=True)))
         grp = Group(key, tuple(children), required, prefix.rstrip("."))
         if not required and not _has_required_leaf(grp):
             raise Unsupported("optional object without a required field (absent and {} look alike)", where)
@@ -264,10 +276,12 @@ def analyze_layout(schema: Mapping[str, Any]) -> Layout:
         only = slots[0]
         if not (only.empty_ok or isinstance(row, Slot)):  # required under required parents only
             raise Unsupported("a single optional field per line (an absent value would be a blank line)", where)
+        if only.json:
+            raise Unsupported("a single free-form field per line", where)
         slots = (Slot(only.name, only.key, only.kinds, only.array, only.nullable, True, False, only.node,
                       only.pointer),)
         row = _replace_slot(row, slots[0])
-    return Layout(kind, row, slots, wrapper, row_node)
+    return Layout(kind, row, slots, wrapper, row_node, tuple(an.notes))
 
 
 def _replace_slot(row: Group | Slot, slot: Slot) -> Group | Slot:

@@ -52,8 +52,10 @@ def test_delimited_example_matches_issue_style() -> None:
     cs = compact_schema(REVIEW, "delimited")
     assert isinstance(cs, CompactSchema) and cs.format == "delimited"
     assert cs.encode([ROWS[0]]) == "price|0.87|quality,delivery|pos|"
-    assert "aspect|score|tags|polarity|note" in cs.instructions
-    assert "aspect: string // what the sentence is about" in cs.instructions
+    lines = cs.instructions.splitlines()
+    assert "separated by |" in lines[0]
+    assert lines[1:6] == ["aspect: string // what the sentence is about", "score: number (>=0, <=1)",
+                          "tags: string[]", 'polarity: "pos"|"neg"|"neutral"', "note?: string|null"]
     assert 'polarity: "pos"|"neg"|"neutral"' in cs.instructions
     assert "note?: string|null" in cs.instructions
 
@@ -206,12 +208,15 @@ def test_bad_arguments_raise_clear_errors() -> None:
 RECURSIVE = {"type": "object", "properties": {"name": {"type": "string"},
                                               "children": {"type": "array", "items": {"$ref": "#"}}},
              "required": ["name"]}
+NESTED_LISTS = {"type": "array", "items": {"$ref": "#"}}  # recursion at the record level
 PATTERN = {"type": "object", "patternProperties": {"^x-": {"type": "string"}}}
-FREEFORM = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"},
-                                                                        "meta": {"type": "object"}}}}
+FREEFORM = {"type": "array", "items": {"type": "object"}}
+FREEFORM_FIELD = {"type": "array", "items": {"type": "object", "properties": {
+    "id": {"type": "integer"}, "meta": {"type": "object"}, "any": {},
+    "pts": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "number"}}}}}}}
 
 
-@pytest.mark.parametrize("schema,why", [(RECURSIVE, "recursive"), (PATTERN, "patternProperties"),
+@pytest.mark.parametrize("schema,why", [(NESTED_LISTS, "recursive"), (PATTERN, "patternProperties"),
                                         (FREEFORM, "free-form object")])
 def test_unsupported_constructs_fall_back_to_json_min_with_a_change(schema: dict[str, Any], why: str) -> None:
     cs = compact_schema(schema, "delimited")
@@ -222,6 +227,21 @@ def test_unsupported_constructs_fall_back_to_json_min_with_a_change(schema: dict
     assert same_value(cs.parse(cs.encode(data)), data)
     auto = compact_schema(schema)
     assert auto.format in ("toon", "json-min") and any(why in c.reason for c in auto.changes)
+
+
+@pytest.mark.parametrize("schema,fields", [(RECURSIVE, {"children"}), (FREEFORM_FIELD, {"meta", "any", "pts"})])
+def test_fields_without_fixed_shape_are_held_as_json_and_noted(schema: dict[str, Any], fields: set[str]) -> None:
+    cs = compact_schema(schema, "delimited")
+    assert cs.format == "delimited"
+    assert {c.before for c in cs.changes if c.rule == "json-field"} == fields
+    assert "minified JSON" in cs.instructions
+    for seed in range(4):
+        data = generate_instance(cs.schema, seed)
+        assert same_value(cs.parse(cs.encode(data)), data)
+    if schema is FREEFORM_FIELD:
+        row = {"id": 1, "meta": {"a|b": [1, {"c": None}]}, "any": "{x", "pts": [{"x": 1.0}]}
+        text = cs.encode([row])
+        assert text == '1|{"a|b":[1,{"c":null}]}|"{x"|[{"x":1.0}]' and cs.parse(text) == [row]
 
 
 def test_recursive_schema_renders_a_named_type() -> None:
@@ -283,12 +303,19 @@ def test_skipped_keywords_are_reported() -> None:
 def test_layout_analysis_reasons() -> None:
     assert analyze_layout(REVIEW).kind == "rows"
     assert analyze_layout({"type": "object", "properties": {"rows": REVIEW}, "required": ["rows"]}).kind == "wrapped"
-    nested = {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}}}}
-    with pytest.raises(Unsupported, match="optional object without a required field"):
-        analyze_layout(nested)
-    with pytest.raises(Unsupported, match="nullable object"):
-        analyze_layout({"type": "object", "properties": {"a": {"type": ["object", "null"],
-                                                               "properties": {"b": {"type": "string"}}}}})
+    flat = analyze_layout({"type": "object", "properties": {
+        "a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}, "z": {"type": "string"}}})
+    assert [s.name for s in flat.slots] == ["a.b", "z"] and flat.notes == ()
+    for sub, why in (({"type": "object", "properties": {"b": {"type": "string"}}}, "optional object without a "
+                      "required field"),
+                     ({"type": ["object", "null"], "properties": {"b": {"type": "string"}}}, "nullable object")):
+        lay = analyze_layout({"type": "object", "properties": {"a": sub, "z": {"type": "string"}}})
+        assert [s.name for s in lay.slots] == ["a", "z"] and lay.slots[0].json
+        assert lay.notes[0][1].startswith(why)
+    with pytest.raises(Unsupported, match="free-form object"):
+        analyze_layout({"type": "object"})
+    with pytest.raises(Unsupported, match="blank line"):
+        analyze_layout({"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}})
 
 
 def test_toon_keeps_integral_floats_and_refuses_lossy_values() -> None:
@@ -337,9 +364,12 @@ def scalar_schema(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def field_schema(draw: st.DrawFn, depth: int) -> dict[str, Any]:
-    choice = draw(st.sampled_from(["scalar", "scalar", "array"] + (["object"] if depth < 2 else [])))
+    choice = draw(st.sampled_from(["scalar", "scalar", "array", "free"] + (["object"] if depth < 2 else [])))
     if choice == "scalar":
         return draw(scalar_schema())
+    if choice == "free":  # no fixed shape: delimited holds these as one JSON value
+        return draw(st.sampled_from([{}, {"type": "object"}, {"type": ["object", "null"]},
+                                     {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}]))
     if choice == "array":
         items = draw(scalar_schema())
         return {"type": ["array", "null"] if draw(st.booleans()) else "array", "items": items}
@@ -368,8 +398,17 @@ def root_schema(draw: st.DrawFn) -> dict[str, Any]:
     return obj
 
 
+JSON_VALUES = st.recursive(LITERALS, lambda kids: st.one_of(st.lists(kids, max_size=3),
+                                                            st.dictionaries(TEXT, kids, max_size=3)), max_leaves=8)
+
+
 def instance(draw: st.DrawFn, schema: dict[str, Any]) -> Any:
     """A valid instance of the generated schema, with tricky strings and numbers."""
+    if schema == {}:
+        return draw(JSON_VALUES)
+    if schema.get("type") in ("object", ["object", "null"]) and "properties" not in schema:
+        return draw(st.one_of(st.dictionaries(TEXT, JSON_VALUES, max_size=3),
+                              st.none() if "null" in schema["type"] else st.nothing()))
     if "const" in schema:
         return schema["const"]
     if "enum" in schema:

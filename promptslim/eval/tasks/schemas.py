@@ -278,34 +278,43 @@ if __name__ != "__main__":  # run as a script, the package import has registered
 
 def schema_report(data_dir: Path | None = None, limit: int | None = None) -> dict[str, Any]:
     """Per suite and shape: tokens of each format against pretty and minified JSON, round-trip
-    exactness, fallbacks; and instruction tokens against ``json.dumps(schema)``."""
+    exactness, fallbacks; and instruction tokens against ``json.dumps(schema)``. A case where any
+    format raises is left out of every total and listed under ``failed``."""
     from ...schema import compact_schema
     from ...schema_formats import JsonMinFormat
+    from ...tokens import get_tokenizer
     from ..metrics import roundtrip_exact
 
     data_dir = shared_data_dir(data_dir)
+    tok = get_tokenizer()
     report: dict[str, Any] = {}
     for name, loader in (("schema-bfcl", load_bfcl), ("schema-schemastore", load_schemastore)):
         shapes: dict[str, Any] = {}
         for case in loader(data_dir, limit):
             value = case.data["instance"]
-            agg = shapes.setdefault(case.data["shape"], {"cases": 0, "pretty": 0, "minified": 0, "formats": {},
-                                                         "schema_json": 0, "instructions": 0, "listing": 0})
-            tok = None
-            for fmt in FORMATS:
-                cs = compact_schema(case.data["schema"], fmt)
-                tok = cs.tokenizer
-                text = cs.encode(value)
-                f = agg["formats"].setdefault(fmt, {"tokens": 0, "roundtrip": 0, "native": 0, "chosen": {}})
+            agg = shapes.setdefault(case.data["shape"], {
+                "cases": 0, "pretty": 0, "minified": 0, "schema_json": 0, "instructions": 0, "listing": 0,
+                "formats": {f: {"tokens": 0, "roundtrip": 0, "native": 0, "chosen": {}} for f in FORMATS},
+                "failed": []})
+            results = {}
+            try:
+                for fmt in FORMATS:
+                    cs = compact_schema(case.data["schema"], fmt)
+                    text = cs.encode(value)
+                    results[fmt] = (cs, text, cs.parse(text))
+            except Exception as exc:  # an eval reports failures instead of stopping
+                agg["failed"].append(f"{case.id} ({fmt}): {type(exc).__name__}: {exc}"[:300])
+                continue
+            for fmt, (cs, text, back) in results.items():
+                f = agg["formats"][fmt]
                 f["tokens"] += tok.count(text)
-                f["roundtrip"] += int(roundtrip_exact(value, cs.parse(text)))
+                f["roundtrip"] += int(roundtrip_exact(value, back))
                 f["native"] += int(cs.format == fmt)
                 f["chosen"][cs.format] = f["chosen"].get(cs.format, 0) + 1
-                if fmt == "auto":
-                    agg["schema_json"] += cs.result.savings.before
-                    agg["instructions"] += cs.result.savings.after
-                    agg["listing"] += tok.count(cs.type_listing)
-            assert tok is not None
+            auto = results["auto"][0]
+            agg["schema_json"] += auto.result.savings.before
+            agg["instructions"] += auto.result.savings.after
+            agg["listing"] += tok.count(auto.type_listing)
             agg["cases"] += 1
             agg["pretty"] += tok.count(json.dumps(value, indent=2, ensure_ascii=False))
             agg["minified"] += tok.count(JsonMinFormat().encode(value))
@@ -329,7 +338,8 @@ def _print(report: Mapping[str, Any]) -> None:
                       f"{f['native']:>7}  {f['chosen']}")
             print(f"instructions (auto) {agg['instructions']:,} tokens vs json.dumps(schema) {agg['schema_json']:,}: "
                   f"{_pct(agg['instructions'], agg['schema_json']).strip()} smaller; type listing alone "
-                  f"{agg['listing']:,} ({_pct(agg['listing'], agg['schema_json']).strip()} smaller)\n")
+                  f"{agg['listing']:,} ({_pct(agg['listing'], agg['schema_json']).strip()} smaller)")
+            print(f"failed cases: {len(agg['failed'])}" + "".join(f"\n  {e}" for e in agg["failed"][:5]) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
