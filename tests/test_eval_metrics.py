@@ -38,6 +38,12 @@ def test_fact_retention_kinds() -> None:
     assert m.fact_retention("plain words here", "x") is None
 
 
+def test_common_capitalised_words_are_not_names() -> None:
+    names = m.extract_facts("Answer briefly. Then: Please reply to Alice in Paris, Your call, My rules.")["name"]
+    assert "Alice" in names and "Paris" in names
+    assert not {"Please", "Your", "My"} & set(names)
+
+
 def test_roundtrip_exact_is_type_strict() -> None:
     assert m.roundtrip_exact({"a": [1, "x", None]}, {"a": [1, "x", None]}) == 1.0
     assert m.roundtrip_exact({"a": 1}, {"a": 1.0}) == 0.0

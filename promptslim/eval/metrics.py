@@ -90,8 +90,18 @@ def extract_facts(text: str) -> dict[str, list[str]]:
         "email": emails,
         "placeholder": _PLACEHOLDER.findall(text),
         "negation": negs,
-        "name": [m.group(0) for m in _NAME.finditer(stripped)],
+        "name": [n for n in (m.group(0) for m in _NAME.finditer(stripped)) if not _common_word(n)],
     }
+
+
+def _common_word(name: str) -> bool:
+    """A single capitalised word that is a very common English word ("Please", "Your", "In") is
+    emphasis or a line start, not a name (wordfreq Zipf >= 5.5; "John" 5.4, "Paris" 4.8 stay names)."""
+    if " " in name:
+        return False
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(name.lower(), "en") >= 5.5
 
 
 def fact_retention(original: str, compressed: str, kinds: Sequence[str] | None = None) -> float | None:
