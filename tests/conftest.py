@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Shared, noisy machines: no per-example deadline (a timing threshold would make tests flaky).
+settings.register_profile("promptslim", deadline=None)
+settings.load_profile("promptslim")
 
 REPO = Path(__file__).resolve().parents[1]
 
