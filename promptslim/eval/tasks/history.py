@@ -47,6 +47,7 @@ __all__ = [
     "persona_evidence",
     "persona_retained",
     "load_multiwoz",
+    "load_multiwoz_long",
     "load_persona",
 ]
 
@@ -198,6 +199,20 @@ def load_multiwoz(data_dir: Path | None, limit: int | None) -> Iterator[Case]:
             yield Case(d["dialogue_id"], {"messages": msgs, "facts": multiwoz_facts(d["goal_message"])})
 
 
+def load_multiwoz_long(data_dir: Path | None, limit: int | None, per_chat: int = 6) -> Iterator[Case]:
+    """Long chats: ``per_chat`` consecutive MultiWOZ dialogues as one conversation (all their goal facts).
+
+    Turns are short next to a long chat's budget here, as in real assistants, so batching has room
+    to work; the single-dialogue suite measures the tight end.
+    """
+    dialogues = list(load_multiwoz(data_dir, None if limit is None else limit * per_chat))
+    for n in range(len(dialogues) // per_chat):
+        group = dialogues[n * per_chat:(n + 1) * per_chat]
+        msgs = [m for c in group for m in c.data["messages"]]
+        facts = [f for c in group for f in c.data["facts"]]
+        yield Case("+".join(c.id for c in group), {"messages": msgs, "facts": list(dict.fromkeys(facts))})
+
+
 def load_persona(data_dir: Path | None, limit: int | None) -> Iterator[Case]:
     """Synthetic-Persona-Chat validation conversations with both speakers' persona sentences."""
     path = require_file(data_dir, PERSONA)
@@ -321,6 +336,19 @@ register_suite(Suite(
                 "fit_history vs keeping the newest messages, at 50/30/20% of the tokens",
     load=load_persona,
     methods={"fit_history": _method("fit_history", "persona"), "truncate_last": _method("truncate", "persona")},
+    budgets=(0.5, 0.3, 0.2),
+    needs_shared_data=True,
+    primary_metric="fact_retention",
+    baselines=("truncate_last",),
+))
+
+register_suite(Suite(
+    name="history-multiwoz-long",
+    task="history",
+    description="Long chats of 6 consecutive MultiWOZ dialogues (~90 messages): goal facts and prefix "
+                "stability of fit_history vs keeping the newest messages, at 50/30/20% of the tokens",
+    load=load_multiwoz_long,
+    methods={"fit_history": _method("fit_history", "multiwoz"), "truncate_last": _method("truncate", "multiwoz")},
     budgets=(0.5, 0.3, 0.2),
     needs_shared_data=True,
     primary_metric="fact_retention",
