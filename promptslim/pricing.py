@@ -12,10 +12,14 @@ Batch discounts come from the data's ``processing=batch`` price variants where i
 from __future__ import annotations
 
 import difflib
+import importlib.util
+import json
+import os
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from .errors import InputError, UnknownModelError
@@ -57,6 +61,64 @@ class CostEstimate:
     def per_calls(self, n: int = 1000) -> Decimal:
         """Cost of ``n`` identical calls."""
         return self.total * n
+
+
+def _price_data_key() -> str | None:
+    """Identity of the installed price data (size and mtime of genai_prices/data.py), found without
+    importing genai-prices; None when it cannot be located."""
+    try:
+        spec = importlib.util.find_spec("genai_prices")
+        if spec is None or not spec.origin:
+            return None
+        st = (Path(spec.origin).parent / "data.py").stat()
+        return f"{st.st_size}-{st.st_mtime_ns}"
+    except (OSError, ValueError):
+        return None
+
+
+def _fast_cache_file() -> Path | None:
+    key = _price_data_key()
+    if key is None or os.environ.get("PROMPTSLIM_CACHE_DIR", "").lower() in ("off", "0", "none"):
+        return None
+    from .tokens import _cache_dir
+
+    return _cache_dir() / f"prices-{key}.json"
+
+
+@cache
+def _fast_table() -> dict[str, list[str]]:
+    f = _fast_cache_file()
+    if f is None:
+        return {}
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember_flat_rates(model: str, calc: Any) -> None:
+    """Cache a model's plain input/output rates when the data prices it flat (no tiers, no dated
+    variants), so later processes price it without importing genai-prices (~0.3 s)."""
+    mp = calc.model_price
+    if type(calc.model.prices).__name__ != "ModelPrice":
+        return
+    rin, rout = getattr(mp, "input_mtok", None), getattr(mp, "output_mtok", None)
+    if not all(isinstance(r, Decimal) for r in (rin, rout)):
+        return
+    f = _fast_cache_file()
+    if f is None:
+        return
+    table = dict(_fast_table())
+    table[model] = [calc.model.id, calc.provider.id, str(rin), str(rout)]
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_name(f".{f.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(table, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, f)
+        _fast_table.cache_clear()
+    except OSError:
+        pass
 
 
 def _import_genai_prices() -> Any:
@@ -141,7 +203,15 @@ def estimate_cost(
         if cache_ttl == "1h":
             usage["cache_write_1h_tokens"] = cache_write_tokens
     notes: list[str] = []
+    if not (batch or cached_input_tokens or cache_write_tokens):
+        flat = _fast_table().get(model)
+        if flat is not None:  # same arithmetic as genai-prices: price * count / 1e6 per unit
+            mid, provider, rin, rout = flat
+            return CostEstimate(mid, provider, Decimal(rin) * Decimal(input_tokens) / _MTOK,
+                                Decimal(rout) * Decimal(output_tokens) / _MTOK)
     calc = _calc(usage, model, None)
+    if not (batch or cached_input_tokens or cache_write_tokens):
+        _remember_flat_rates(model, calc)
     batched = False
     if batch:
         bcalc = _calc(usage, model, {"processing": "batch"})

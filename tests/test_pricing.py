@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import promptslim
 from promptslim.errors import InputError, UnknownModelError
@@ -48,3 +49,29 @@ def test_bad_arguments(kwargs: dict) -> None:
     args = {"input_tokens": 10, "output_tokens": 0, "model": "gpt-4o"} | kwargs
     with pytest.raises(InputError):
         promptslim.estimate_cost(**args)
+
+
+@settings(max_examples=40)
+@given(st.integers(0, 5_000_000), st.integers(0, 500_000),
+       st.sampled_from(["gpt-4o", "gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5", "claude-3-5-haiku", "gpt-5"]))
+def test_flat_rate_cache_equals_genai_prices(tmp_path_factory, n_in: int, n_out: int, model: str) -> None:
+    """The cached flat-rate path gives byte-identical Decimals to genai-prices' own calculation."""
+    import os
+
+    from promptslim import pricing
+
+    old = os.environ.get("PROMPTSLIM_CACHE_DIR")
+    os.environ["PROMPTSLIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("prices"))
+    pricing._fast_table.cache_clear()
+    try:
+        first = promptslim.estimate_cost(n_in, n_out, model)  # computed by genai-prices, remembered
+        second = promptslim.estimate_cost(n_in, n_out, model)  # served from the flat-rate cache
+        calc = pricing._calc({"input_tokens": n_in, "output_tokens": n_out}, model, None)
+        assert (second.input_cost, second.output_cost) == (calc.input_price, calc.output_price)
+        assert first == second
+    finally:
+        if old is None:
+            os.environ.pop("PROMPTSLIM_CACHE_DIR", None)
+        else:
+            os.environ["PROMPTSLIM_CACHE_DIR"] = old
+        pricing._fast_table.cache_clear()
