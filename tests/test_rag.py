@@ -430,3 +430,13 @@ def test_scoring_params_override_weights() -> None:
     assert a.value[0].sentences == ("Alice founded Acme in 1990.",)
     assert b.value[0].sentences[0] == "Acme sells rockets."
     assert "Alice founded Acme in 1990." not in b.value[0].sentences
+
+
+def test_term_scores_sum_to_rank_bm25_scores() -> None:
+    docs = [bm25_tokens(d["text"]) for d in DOCS] + [bm25_tokens("capital capital of France"), []]
+    query = bm25_tokens("capital of France museums zzz")
+    ranker = BM25Ranker(backend="rank-bm25")
+    parts = ranker.term_scores(query, docs)
+    assert set(parts) == {"capital", "france", "museum"}
+    summed = [sum(col[i] for col in parts.values()) for i in range(len(docs))]
+    assert summed == pytest.approx(ranker.score_tokens(query, docs), rel=1e-9)

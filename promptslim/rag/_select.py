@@ -254,7 +254,7 @@ def select_chunks(
     template: str = DEFAULT_TEMPLATE,
     separator: str = DEFAULT_SEPARATOR,
     mmr: float | None = None,
-    neighbours: float = 0.5,
+    neighbours: float = 0.25,
     hops: int = 2,
     title_weight: float = 1.0,
     allow_truncate: bool = False,
@@ -310,15 +310,9 @@ def select_chunks(
 
 def _term_matrix(query: str, sent_tok: list[list[str]], rk: Ranker) -> dict[str, list[float]]:
     """BM25 score of every sentence for each query term alone (BM25 is a sum over query terms)."""
-    if not isinstance(rk, BM25Ranker):
+    if not isinstance(rk, BM25Ranker) or rk.backend == "bm25s":
         return {}
-    terms = list(dict.fromkeys(bm25_tokens(query)))
-    vocab = {t for toks in sent_tok for t in toks}
-    terms = [t for t in terms if t in vocab]
-    if not terms:
-        return {}
-    run = rk.index(sent_tok)
-    return {t: run([t]) for t in terms}
+    return rk.term_scores(list(dict.fromkeys(bm25_tokens(query))), sent_tok)
 
 
 class _Scorer:
@@ -403,10 +397,10 @@ class _Scorer:
         scores = chunk_scores(self.query, texts, [d.chunk.title for d in docs], self.rk, self.params,
                               doc_tokens, self.best_sentences)
         self.chunk_norm = normalize(scores)
-        for d, s in zip(docs, scores, strict=True):
-            d.score = s
-        for d in self.sent_scores:
-            self._priorities(d)
+        for doc, s in zip(docs, scores, strict=True):
+            doc.score = s
+        for k in self.sent_scores:
+            self._priorities(k)
 
 
 def _mmr_order(ranked: list[int], docs: list[Doc], sim: Similarity | None, lam: float) -> list[int]:
