@@ -123,7 +123,7 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
     when the text changed since it last ran."""
     state = _State(text, order, level, protect, tok, near_duplicates, embedder)
     prot: tuple[Span, ...] = find_protected_spans(text, protect)
-    cons: tuple[Span, ...] = find_constraint_spans(text)
+    cons: tuple[Span, ...] = find_constraint_spans(text, state.window)
     for name in order:
         new, ch = PASSES[name](state.text, prot, tok, **state.options(name, cons))
         if name == "duplicates":  # clean unless it removed something (units may re-split)
@@ -175,6 +175,9 @@ class _State:
         self.version = 0
         self.dup_version = -1
         self.applied = 0
+        # words kept after a negation or hard constraint (None: the rules/spans.toml default, 3;
+        # a shorter window at aggressive measured +0.1 point of savings for 1.2 points of facts)
+        self.window: int | None = None
 
     def options(self, name: str, cons: Sequence[Span] | None) -> dict[str, Any]:
         opts: dict[str, Any] = {"level": self.level, "constraint_spans": cons}
@@ -200,7 +203,7 @@ class _State:
             sub = text[a:b]
             spans = [(s.start, s.end) for s in classify_protected_spans(sub, kinds=_LINE_KINDS)]
             spans.extend((max(x, a) - a, min(y, b) - a) for x, y in wide if x < b and y > a)
-            out.append((a, b, merge_spans(spans), find_constraint_spans(sub)))
+            out.append((a, b, merge_spans(spans), find_constraint_spans(sub, self.window)))
         return out
 
     def run_on_blocks(self, name: str, blocks: list[_Block]) -> list[_Block]:

@@ -277,6 +277,7 @@ class PhraseEntry:
     whole_sentence: bool = False      # only when the phrase is the whole sentence
     not_after: frozenset[str] = field(default_factory=frozenset)
     not_before: frozenset[str] = field(default_factory=frozenset)
+    after_comma: bool = False         # only right after a comma ("X, Y, and Z")
 
     @property
     def phrase(self) -> str:
@@ -360,6 +361,8 @@ class PhraseTable:
                     if e.level > level:
                         continue
                     if e.not_after and _prev_word(low, a) in e.not_after:
+                        continue
+                    if e.after_comma and not low[max(0, a - 2):a].rstrip(" \t").endswith(","):
                         continue
                     if e.not_before and _next_word(low, end) in e.not_before:
                         continue

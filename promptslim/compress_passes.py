@@ -206,6 +206,7 @@ def _filler_table() -> PhraseTable:
                 whole_sentence=bool(row.get("whole_sentence", False)),
                 not_after=frozenset(row.get("not_after", ())),
                 not_before=frozenset(row.get("not_before", ())),
+                after_comma=bool(row.get("after_comma", False)),
             ))
     return PhraseTable(entries)
 

@@ -93,9 +93,9 @@ def _number_re() -> re.Pattern[str]:
 
 
 @cache
-def _constraint_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _constraint_re(window: int | None = None) -> tuple[re.Pattern[str], re.Pattern[str]]:
     table = load_package_toml("rules/spans.toml")
-    window = int(table["constraint_window_words"])
+    window = int(table["constraint_window_words"]) if window is None else window
     # word boundaries as \b sees them: "Read-only" and "No-Code" hold a constraint word
     words = sorted(set(table["constraint_words"]))
     return re.compile(word_alternation(words, word_chars="a-z0-9_")), re.compile(_AFTER_WORDS % window)
@@ -305,10 +305,12 @@ def find_protected_spans(text: str, protect: Iterable[Protect] = ()) -> tuple[Sp
     return merge_spans((s.start, s.end) for s in classify_protected_spans(text, protect))
 
 
-def find_constraint_spans(text: str) -> tuple[Span, ...]:
-    """Sorted, merged ranges around negations and hard constraints: the word before, the
-    constraint word and the next few words (within the sentence). Passes leave them alone."""
-    pattern, after = _constraint_re()
+def find_constraint_spans(text: str, window_words: int | None = None) -> tuple[Span, ...]:
+    """Sorted, merged ranges around negations and hard constraints: the word before "not", the
+    constraint word (with the rest of its token) and the next ``window_words`` words within the
+    sentence (default 3 from ``rules/spans.toml``: fact checks read a negated clause by its first
+    three words). Passes leave them alone."""
+    pattern, after = _constraint_re(window_words)
     spans: list[Span] = []
     for m in pattern.finditer(" " + lower_same_length(text).replace("\u2019", "'")):
         a, b = m.start(1) - 1, m.end(1) - 1
