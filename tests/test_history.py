@@ -521,3 +521,5 @@ def test_eval_suites_on_shared_data(shared_data: Any) -> None:
             assert 0 <= o.metrics["prefix_stability"] <= 1
         mean = [sum(o.metrics.get("fact_retention", 0) for o in xs) / len(xs) for xs in (ours, base)]
         assert mean[0] > mean[1]
+    long = list(get_suite("history-multiwoz-long").load(shared_data, 2))
+    assert len(long) == 2 and all(len(c.data["messages"]) > 40 and c.id.count("+") == 5 for c in long)

@@ -160,7 +160,7 @@ def _content_words(text: str) -> set[str]:
 
 
 def _sentence_words(texts: Sequence[str]) -> list[set[str]]:
-    out = []
+    out: list[set[str]] = []
     for text in texts:
         for line in text.split("\n"):
             out.extend(_content_words(line[a:b]) for a, b in sentence_spans(line))
