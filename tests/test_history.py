@@ -523,3 +523,24 @@ def test_eval_suites_on_shared_data(shared_data: Any) -> None:
         assert mean[0] > mean[1]
     long = list(get_suite("history-multiwoz-long").load(shared_data, 2))
     assert len(long) == 2 and all(len(c.data["messages"]) > 40 and c.id.count("+") == 5 for c in long)
+
+
+def test_developer_role_and_legacy_function_call_group() -> None:
+    msgs: list[dict[str, Any]] = [
+        {"role": "developer", "content": "Answer briefly."},
+        {"role": "user", "name": "ada", "content": "What is the weather in Paris on Friday?"},
+        {"role": "assistant", "content": None, "function_call": {"name": "weather", "arguments": '{"city": "Paris"}'}},
+        {"role": "function", "name": "weather", "content": "Sunny, 21 C."},
+        {"role": "assistant", "content": "Sunny and 21 C in Paris on Friday."},
+        {"role": "user", "content": "And Rome?"},
+    ]
+    assert fit_history(msgs, 10_000).value == msgs
+    for budget in range(TOK.count_messages([msgs[0], msgs[-1]]), TOK.count_messages(msgs) + 1, 5):
+        out = fit_history(msgs, budget, keep_last=1).value
+        assert out[0] == msgs[0] and out[-1] == msgs[-1] and TOK.count_messages(out) <= budget
+        rest = [m["role"] for m in out[1:]]
+        assert not rest or rest[0] != "function"
+        if "function" in rest:
+            assert rest[rest.index("function") - 1] == "assistant"
+    with pytest.raises(InputError, match=r"messages\[1\] is a function result"):
+        fit_history([{"role": "user", "content": "hi"}, {"role": "function", "name": "f", "content": "x"}], 100)
