@@ -8,13 +8,15 @@ hitting). Between batches the summary message is byte-stable. :func:`fit_history
 batching over a message list, so a stateless server calling it on every turn sends exactly what a
 :class:`RollingHistory` would.
 
-Guarantees: system messages are kept unchanged and first; the last ``keep_last`` turns stay verbatim;
-a tool call and its results move together and the output never starts with an orphan tool result;
-the request fits ``budget`` (counted with the OpenAI per-message overhead); the final message is
-never dropped; every message that leaves is listed in the ``Change`` records. When even the kept
-turns exceed the budget, degradation is, in order: summarize older kept turns (all but the final
-turn), shrink the summary to the room left, then shorten the longest non-final message with a
-visible marker; if the system messages plus the final message still do not fit, InputError.
+Guarantees: system messages are kept unchanged and first; a tool call and its results move together
+and the output never starts with an orphan tool result; the request fits ``budget`` (counted with
+the OpenAI per-message overhead); the final message is never dropped; every message that leaves is
+listed in the ``Change`` records. The budget is laid out as system | summary reserve
+(``summary_tokens``) | window, and the last ``keep_last`` turns stay verbatim while they fit the
+window. When they do not, degradation is, in order: summarize the older kept turns (oldest first,
+never the final turn; rule ``history-degrade``), shrink the summary to the room left, then shorten
+the longest non-final message with a visible marker; if the system messages plus the final message
+still do not fit, InputError.
 
 >>> msgs = [{"role": "user", "content": "I need a hotel in the east for 3 people."},
 ...         {"role": "assistant", "content": "Sure. Which day?"},
@@ -302,9 +304,10 @@ def fit_history(
 ) -> Result[list[dict[str, Any]]]:
     """Fit a chat history into ``budget`` tokens: system first, a summary, then the newest turns.
 
-    ``keep_last`` turns (a tool call with its results counts as one) stay verbatim; ``chunk`` is the
-    extra room freed at each summary batch (share of the window, or tokens); ``summary_tokens`` caps
-    the summary message (default 35% of the budget left after the system messages). The default
+    ``keep_last`` turns (a tool call with its results counts as one) stay verbatim while they fit
+    beside the summary reserve; ``chunk`` is the extra room freed at each summary batch and
+    ``summary_tokens`` the summary's reserve (each a share of the budget left after the system
+    messages, or an int of tokens; defaults 20% and 60%). The default
     summarizer is :data:`promptslim.extractive_summarizer`; any ``callable(messages,
     previous_summary) -> str`` works (an LLM call). Pure: the input is not modified.
     """
