@@ -107,11 +107,12 @@ def compress_prompt(
 # Passes whose decisions depend only on the line they edit (and, for layout, the lines around
 # it): after the first round they re-run only on the lines the previous round changed.
 _LOCAL_PASSES = frozenset({"layout", "verbose", "filler", "role_adjectives", "prune"})
-# A local pass decides an edit from its own line and at most _REACH lines around it; blocks carry
-# _CONTEXT_LINES = 2 * _REACH lines of context, and edits within _REACH lines of a block edge
-# (where the context is cut) are dropped: those lines depend only on unchanged text there.
-_REACH = 2
-_CONTEXT_LINES = 2 * _REACH
+# Local passes decide an edit from its own line only (verbose, filler, role adjectives, prune:
+# phrases, sentence starts, token windows and constraint spans never cross a line break), except
+# layout, which looks up to _LAYOUT_REACH lines around (blank-line runs, separators, names split
+# over lines). After the first round they re-run only on the lines the previous round changed,
+# layout with 2 * _LAYOUT_REACH lines of context whose edits near a cut block edge are dropped.
+_LAYOUT_REACH = 2
 
 
 def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Protect, ...], tok: Tokenizer,
@@ -130,11 +131,10 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
         if ch:
             state.record(name, new, ch)
     for _ in range(_MAX_ROUNDS - 1):
-        dirty, state.dirty = state.dirty, []
+        state.round_dirty, state.dirty = state.dirty, []
         need_dups = "duplicates" in order and state.dup_version != state.version
-        if not dirty and not need_dups:
+        if not state.round_dirty and not need_dups:
             break
-        blocks = state.prepare_blocks(_blocks(state.text, dirty))
         for name in order:
             if name == "duplicates":
                 if state.dup_version == state.version:
@@ -143,16 +143,11 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
                 state.dup_version = -1 if ch else state.version
                 if ch:
                     state.record(name, new, ch)
-                    blocks = state.prepare_blocks(_map_blocks([b[:2] for b in blocks], ch))
                 continue
-            if blocks:
-                blocks = state.run_on_blocks(name, blocks)
+            if state.round_dirty:
+                reach = _LAYOUT_REACH if name == "layout" else 0
+                state.run_on_blocks(name, _blocks(state.text, state.round_dirty, 2 * reach), reach)
     return state.text, state.changes
-
-
-# a block of whole lines to re-check: (start, end, protected spans, constraint spans), spans
-# relative to the block start
-_Block = tuple[int, int, tuple[Span, ...], tuple[Span, ...]]
 
 
 class _State:
@@ -177,6 +172,7 @@ class _State:
         # protected and constraint spans of the whole text, found once and moved with every edit
         # (edits never touch protected spans, so moving them is exact)
         self.prot: tuple[Span, ...] = ()
+        self.round_dirty: list[Span] = []  # ranges the previous round changed, moved with this round's edits
         self.cons: tuple[Span, ...] = ()
 
     def options(self, name: str, cons: Sequence[Span] | None) -> dict[str, Any]:
@@ -192,35 +188,27 @@ class _State:
         self.prot = map_spans(self.prot, ch)
         self.cons = map_spans(self.cons, ch)
         self.dirty = list(map_spans(self.dirty, ch, keep_empty=True)) + _output_ranges(ch)
+        self.round_dirty = list(map_spans(self.round_dirty, ch, keep_empty=True))
         self.text = new
         self.version += 1
 
-    def prepare_blocks(self, blocks: Sequence[Span]) -> list[_Block]:
-        """Attach the whole text's protected and constraint spans to each block, clipped to it and
-        made relative to its start (spans may cross block edges)."""
-        out: list[_Block] = []
-        for a, b in blocks:
-            out.append((a, b, _clip(self.prot, a, b), _clip(self.cons, a, b)))
-        return out
-
-    def run_on_blocks(self, name: str, blocks: list[_Block]) -> list[_Block]:
-        """Run a local pass on each block of whole lines; record one combined change list in
-        full-text coordinates; return the blocks moved and their spans mapped through the edits."""
+    def run_on_blocks(self, name: str, blocks: Sequence[Span], reach: int) -> None:
+        """Run a local pass on each block of whole lines and record one combined change list in
+        full-text coordinates. Edits within ``reach`` lines of a block edge that is not the text's
+        edge are dropped: their context is cut there."""
         text = self.text
         pieces: list[str] = []
         pos = 0
         all_ch: list[Change] = []
-        new_blocks: list[_Block] = []
-        delta = 0
-        for a, b, prot, cons in blocks:
+        for a, b in blocks:
             sub = text[a:b]
-            opts = self.options(name, cons)
+            opts = self.options(name, _clip(self.cons, a, b))
             opts["text_start"] = a == 0
             opts["text_end"] = b == len(text)
-            new_sub, ch = PASSES[name](sub, prot, self.tok, **opts)
-            if ch:
-                lo = 0 if a == 0 else _nth_line_start(sub, _REACH)
-                hi = len(sub) if b == len(text) else _nth_line_end_from_back(sub, _REACH)
+            new_sub, ch = PASSES[name](sub, _clip(self.prot, a, b), self.tok, **opts)
+            if ch and reach:
+                lo = 0 if a == 0 else _nth_line_start(sub, reach)
+                hi = len(sub) if b == len(text) else _nth_line_end_from_back(sub, reach)
                 kept = tuple(c for c in ch if c.span and lo <= c.span[0] and c.span[1] <= hi)
                 if len(kept) != len(ch):
                     ch = kept
@@ -230,13 +218,9 @@ class _State:
             pos = b
             if ch:
                 all_ch.extend(dataclasses.replace(c, span=(c.span[0] + a, c.span[1] + a)) for c in ch if c.span)
-                prot, cons = map_spans(prot, ch), map_spans(cons, ch)
-            new_blocks.append((a + delta, a + delta + len(new_sub), prot, cons))
-            delta += len(new_sub) - (b - a)
         if all_ch:
             pieces.append(text[pos:])
             self.record(name, "".join(pieces), all_ch)
-        return new_blocks
 
 
 def _clip(spans: Sequence[Span], a: int, b: int) -> tuple[Span, ...]:
@@ -302,18 +286,18 @@ def _output_ranges(changes: Sequence[Change]) -> list[Span]:
     return out
 
 
-def _blocks(text: str, dirty: Sequence[Span]) -> list[Span]:
-    """Runs of whole lines around the dirty ranges (with context lines), merged, sorted."""
+def _blocks(text: str, dirty: Sequence[Span], context: int) -> list[Span]:
+    """Runs of whole lines around the dirty ranges with ``context`` lines each side, merged, sorted."""
     n = len(text)
     out: list[list[int]] = []
     for a, b in sorted(dirty):
         start = text.rfind("\n", 0, min(a, n)) + 1
-        for _ in range(_CONTEXT_LINES):
+        for _ in range(context):
             if start == 0:
                 break
             start = text.rfind("\n", 0, start - 1) + 1
         end = max(a, b)
-        for _ in range(_CONTEXT_LINES + 1):
+        for _ in range(context + 1):
             k = text.find("\n", end)
             if k < 0:
                 end = n
@@ -324,9 +308,3 @@ def _blocks(text: str, dirty: Sequence[Span]) -> list[Span]:
         else:
             out.append([start, end])
     return [(a, b) for a, b in out]
-
-
-def _map_blocks(blocks: Sequence[Span], changes: Sequence[Change]) -> list[Span]:
-    """Blocks after a whole-text pass: moved with the edits (duplicates never cross them much;
-    a block that vanished is dropped)."""
-    return [s for s in map_spans(blocks, changes) if s[1] > s[0]]

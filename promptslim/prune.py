@@ -38,6 +38,7 @@ _LIST_MARKER = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|[A-Za-z][.)])[ 
 _CAP_WORD = re.compile(r"\b[A-Z][a-z]+")
 # a cheap split at every place the sentence splitter (plus line breaks) could split, and more
 _CHEAP_SPLIT = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|[\r\n]+|[\u3002\uff01\uff1f]")
+_BLANKS = re.compile(r"[ \t]+")
 _EDGE = string.punctuation + " \t\u2022\u00b7\u2013\u2014\u2026\u201c\u201d\u2018\u2019"
 
 
@@ -46,22 +47,46 @@ def _key(unit: str) -> str:
     return " ".join(unit.lower().split()).strip(_EDGE)
 
 
-def _may_have_duplicates(text: str) -> bool:
-    """False when no unit is likely to repeat: the pieces of a finer split (two words or more)
-    are all different, and a repeated unit repeats its pieces. Skips the sentence splitter on
-    most prompts; a repeat made only of one-word pieces ("A. B. C. D. E.") is not looked for."""
-    seen: set[str] = set()
-    for piece in _CHEAP_SPLIT.split(text):
-        key = _key(piece)
-        if " " in key:  # one-word pieces ("INPUT:", "Q:") repeat in templates; units have 2+ words
-            if key in seen:
-                return True
-            seen.add(key)
-    return False
+def _repeat_lines(text: str) -> list[Span]:
+    """Lines holding a piece (two words or more) that occurs twice or more in a finer split than
+    the sentence splitter's: only there can a unit repeat, since a repeated unit repeats its
+    pieces. Most prompts have none, which skips the sentence splitter; a repeat made only of
+    one-word pieces ("A. B. C. D. E.") is not looked for."""
+    # fast check first, on the whole text at once: does any piece of two words or more repeat?
+    keys = [p.strip(_EDGE) for p in _CHEAP_SPLIT.split(_BLANKS.sub(" ", text.lower()))]
+    seen_keys: set[str] = set()
+    if not any(" " in k and (k in seen_keys or seen_keys.add(k)) for k in keys):  # type: ignore[func-returns-value]
+        return []
+    first: dict[str, int] = {}
+    starts: list[int] = []
+    pos = 0
+    n = len(text)
+    for m in _CHEAP_SPLIT.finditer(text + "\n"):
+        key = _key(text[pos:min(m.start(), n)])
+        if " " in key:
+            if key in first:
+                if first[key] >= 0:
+                    starts.append(first[key])
+                    first[key] = -1
+                starts.append(pos)
+            else:
+                first[key] = pos
+        pos = m.end()
+    lines: list[Span] = []
+    for p in sorted(set(starts)):
+        a = text.rfind("\n", 0, p) + 1
+        b = text.find("\n", p)
+        b = n if b < 0 else b
+        if not lines or a > lines[-1][1]:
+            lines.append((a, b))
+    return lines
 
 
-def _units(text: str) -> list[Span]:
-    """Sentences, further cut at line breaks (a list item or a line is its own unit)."""
+def _units(text: str, lines: Sequence[Span] | None = None) -> list[Span]:
+    """Sentences, further cut at line breaks (a list item or a line is its own unit); only within
+    ``lines`` when given."""
+    if lines is not None:
+        return [(a + x, a + y) for a, b in lines for x, y in _units(text[a:b])]
     out = []
     for a, b in sentence_spans(text):
         pos = a
@@ -133,13 +158,25 @@ def pass_duplicates(text: str, protected_spans: Sequence[Span], tokenizer: Token
     rank = level_rank(level)
     if rank < 1:
         return text, ()
-    if threshold is None and not _may_have_duplicates(text):
-        return text, ()
+    lines = None
+    if threshold is None:
+        lines = _repeat_lines(text)
+        if not lines:
+            return text, ()
     keep_facts = rank < 2 if keep_facts is None else keep_facts
+    units = _units(text, lines)
+    if threshold is None:  # only units whose key repeats can be exact duplicates: check those alone
+        count: dict[str, int] = {}
+        keyed = [(a, b, _key(text[a:b])) for a, b in units]
+        for _, _, k in keyed:
+            count[k] = count.get(k, 0) + 1
+        units = [(a, b) for a, b, k in keyed if count[k] > 1]
+        if len(units) < 2:
+            return text, ()
     cons = (find_constraint_spans(text) if constraint_spans is None else constraint_spans) if keep_facts else ()
     examples = _example_blocks(text)
     eligible: list[tuple[int, int, str]] = []
-    for a, b in _units(text):
+    for a, b in units:
         if examples and overlaps(examples, a, b):
             continue
         unit = text[a:b]
@@ -150,8 +187,7 @@ def pass_duplicates(text: str, protected_spans: Sequence[Span], tokenizer: Token
         if keep_facts and (overlaps(cons, a, b) or any(is_name_position(text, a + m.start())
                                                         for m in _CAP_WORD.finditer(unit))):
             continue
-        key = _key(unit)
-        eligible.append((a, b, key))
+        eligible.append((a, b, _key(unit)))
     if len(eligible) < 2:
         return text, ()
     dup: list[tuple[int, int, str]] = []
