@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from ._toml import load_package_toml
 
-__all__ = ["fact_terms", "clean_sentence", "score_sentence", "fragments", "rules"]
+__all__ = ["fact_terms", "clean_sentence", "dense_clause", "score_sentence", "fragments", "rules"]
 
 _WS = re.compile(r"\s+")
 
@@ -45,6 +45,12 @@ class Rules:
     dates: frozenset[str]
     number_words: frozenset[str]
     stopwords: frozenset[str]
+    frame_start: frozenset[str] = frozenset()
+    frame: frozenset[str] = frozenset()
+    frame_after: frozenset[str] = frozenset()
+    frame_modal: frozenset[str] = frozenset()
+    frame_verb: frozenset[str] = frozenset()
+    frame_joiners: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +82,8 @@ def rules() -> Rules:
         dates=frozenset(terms["dates"].split()),
         number_words=frozenset(terms["number_words"].split()),
         stopwords=frozenset(terms["stopwords"].split()),
+        **{k: frozenset(s.get(k, "").split()) for k in (
+            "frame_start", "frame", "frame_after", "frame_modal", "frame_verb", "frame_joiners")},
     )
 
 
@@ -133,6 +141,51 @@ def clean_sentence(text: str, compact: bool = False) -> str:
     if short and any(ch.isalnum() for ch in short):
         return short[0].upper() + short[1:]
     return clean_sentence(text)
+
+
+_PUNCT = ",.;:!?"
+
+
+def _frame_end(words: list[str], i: int, r: Rules) -> int:
+    """Index of the first word after the request frame starting at ``words[i]`` (``i`` when none)."""
+    j, prev = i, ""
+    while j < len(words) - 1:  # the last word always stays
+        w = words[j].lower().rstrip(_PUNCT)
+        ok = (w in r.frame_start if j == i else
+              w in r.frame or w in r.frame_start or w in r.frame_after or (w in r.frame_verb and prev in r.frame_modal))
+        if not ok or (j > i and words[j - 1][-1:] in _PUNCT):
+            break
+        prev = w
+        j += 1
+    while j > i and words[j - 1].lower().rstrip(_PUNCT) in r.frame_joiners:  # "I need X and" keeps "and"
+        j -= 1
+    return j
+
+
+def dense_clause(text: str) -> str:
+    """``text`` without the request frames that open it or follow a conjunction: "Can you help me book
+    a hotel" -> "Book a hotel". Words are only removed, never changed; code, URLs and quotes stay as is."""
+    if _VERBATIM.search(text):
+        return text
+    r = rules()
+    words = text.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        start = i == 0 or words[i - 1].lower().rstrip(_PUNCT) in r.frame_joiners or words[i - 1][-1:] in ",;:"
+        j = _frame_end(words, i, r) if start else i
+        if j > i:
+            tail = words[j - 1][-1:]
+            if tail in _PUNCT and out and out[-1][-1:] not in _PUNCT:
+                out[-1] += tail
+            i = j
+            continue
+        out.append(words[i])
+        i += 1
+    if not any(ch.isalnum() for w in out for ch in w):
+        return text
+    res = " ".join(out)
+    return res[0].upper() + res[1:] if text[:1].isupper() else res
 
 
 def score_sentence(text: str, role: str, terms: Mapping[str, float] | None = None) -> float:

@@ -16,7 +16,7 @@ squeezed out while the window was crowded can come back later; the conversation 
 >>> s = extractive_summarizer([{"role": "user", "content": "Hi! I need a table for 4 people on Friday."}], None)
 >>> print(s)
 Earlier in this conversation:
-user: I need table for 4 people on Friday.
+user: Table for 4 people on Friday.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import InputError
-from .history_rules import clean_sentence, fact_terms, fragments, rules, score_sentence
+from .history_rules import clean_sentence, dense_clause, fact_terms, fragments, rules, score_sentence
 from .sentences import sentence_spans
 from .tokens import Tokenizer, content_text, get_tokenizer, message_text
 
@@ -159,7 +159,8 @@ def _analyze(sent: str, role: str, compact: bool, tok: Tokenizer) -> tuple[tuple
         terms = fact_terms(part)
         # features read the clause (or whole sentence) with a leading pleasantry dropped ("Thanks, I need")
         score = score_sentence(r.compact_lead.sub("", part if len(parts) > 1 else full), role, terms)
-        out.append((part, score, terms, tok.count(part)))
+        shown = dense_clause(part) if compact else part  # the request frame goes; the facts stay
+        out.append((shown, score, terms, tok.count(shown)))
     return tuple(out)
 
 
@@ -305,8 +306,8 @@ class ExtractiveSummarizer:
         label = pool[k].label
         if j > 0 and pool[k].sentence >= 0 and pool[chosen[j - 1]].sentence == pool[k].sentence:
             return 1  # ", clause"
-        if label and label == prev:
-            return 0  # " sentence": the space merges into the sentence's first token
+        if label and label in (prev, nxt):
+            return 0  # " sentence" joins a run of its speaker (either end): the space merges into its first token
         if prev is not None and prev == nxt:  # splits a run of another speaker into two lines
             return 4
         return 2  # "\nlabel: "
