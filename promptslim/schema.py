@@ -24,12 +24,12 @@ from typing import Any
 
 from .errors import InputError, ParseError, PromptslimError
 from .result import Change, Result, Savings
-from .schema_delimited import DelimitedFormat
 from .schema_formats import JsonMinFormat, ToonFormat, extract_answer, same_value
 from .schema_gen import generate_instance, representative_instances
 from .schema_layout import Layout, Unsupported, analyze_layout
 from .schema_norm import SCHEMA_DATA, deref, load_schema
 from .schema_render import TypeRenderer, render_type
+from .schema_rows import DelimitedFormat
 from .tokens import Tokenizer, get_tokenizer
 
 __all__ = ["compact_schema", "CompactSchema", "OutputSavings", "FORMATS"]
@@ -297,6 +297,7 @@ def _delimited_instructions(schema: dict[str, Any], layout: Layout, delimiter: s
         opt = "" if slot.required else "?"
         lines.append(f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}"
                      f"{renderer.tail(slot.node, slot.pointer)}")
+    lines += renderer.definitions(skip_root=False)  # named types the field lines refer to
     slots = layout.slots
     rules = []
     if any(not s.required for s in slots):

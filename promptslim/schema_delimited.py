@@ -15,6 +15,7 @@ it quotes in JSON. So ``decode(encode(x)) == x`` holds by construction for every
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -23,10 +24,11 @@ from typing import Any
 from .errors import InputError, ParseError
 from .schema_layout import Group, Layout, Slot
 
-__all__ = ["DelimitedCodec", "ABSENT"]
+__all__ = ["DelimitedCodec", "ABSENT", "split_fields", "RowError"]
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _DECODER = json.JSONDecoder()
+_JSON_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
 
 
 class _Absent:
@@ -41,7 +43,7 @@ class _FieldError(ValueError):
     pass
 
 
-class _RowError(ParseError):
+class RowError(ParseError):
     """A row-level error before its line and row are known; ``message`` is the bare text."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
@@ -84,38 +86,79 @@ def _quoted(text: str, kinds: frozenset[str]) -> Any:
     return _raw_scalar(value, kinds)  # a model quoted a number or boolean
 
 
-def split_fields(line: str, sep: str, ws: str) -> list[str]:
-    """Split ``line`` at ``sep``, keeping JSON strings and arrays that contain ``sep`` whole."""
-    if '"' not in line:
-        return line.split(sep)
+def _whole(part: str, ws: str) -> bool:
+    """False when ``part`` starts a JSON string, array or object that does not end in it (so the
+    separator that ended it was inside the JSON)."""
+    q = part.strip(ws)
+    if not q or q[0] not in '"[{':
+        return True
+    if q[0] == '"':
+        return _JSON_STRING.fullmatch(q) is not None
+    try:
+        json.loads(q)
+    except ValueError:
+        return False
+    return True
+
+
+def split_fields(line: str, sep: str, ws: str, expect: int | None = None) -> list[str]:
+    """Split ``line`` at ``sep``, keeping JSON strings, arrays and objects that contain ``sep`` whole.
+
+    ``expect`` (the field count) lets a line that splits into more pieces skip the quick check.
+    """
+    parts = line.split(sep)
+    if '"' not in line or ((expect is None or len(parts) == expect) and all(_whole(p, ws) for p in parts)):
+        return parts
+    quoted = _quoted_field(sep, ws)
     out: list[str] = []
     i, n = 0, len(line)
     while True:
+        q = line.find('"', i)
+        if q < 0:  # no quote left: the rest splits plainly
+            out.extend(line[i:].split(sep))
+            return out
+        r = line.rfind(sep, i, q)
+        if r >= 0:  # whole fields before the one holding the quote
+            out.extend(line[i:r].split(sep))
+            i = r + 1
+        m = quoted.match(line, i)
+        if m is not None:
+            out.append(m.group(1))
+            if m.group(2) is None:  # end of line
+                return out
+            i = m.end()
+            continue
         j = i
         while j < n and line[j] in ws:
             j += 1
-        if j < n and line[j] in '"[{':
+        if j < n and line[j] in "[{":
             try:
-                _, end = _DECODER.raw_decode(line, j)
+                end = _DECODER.raw_decode(line, j)[1]
             except ValueError:
                 end = -1
-            if end > 0:
-                k = end
-                while k < n and line[k] in ws:
-                    k += 1
-                if k == n:
-                    out.append(line[j:end])
-                    return out
-                if line[k] == sep:
-                    out.append(line[j:end])
-                    i = k + 1
-                    continue
+            k = end
+            while 0 < k < n and line[k] in ws:
+                k += 1
+            if end > 0 and k == n:
+                out.append(line[j:end])
+                return out
+            if end > 0 and line[k] == sep:
+                out.append(line[j:end])
+                i = k + 1
+                continue
         k = line.find(sep, i)
         if k < 0:
             out.append(line[i:])
             return out
         out.append(line[i:k])
         i = k + 1
+
+
+@functools.cache
+def _quoted_field(sep: str, ws: str) -> re.Pattern[str]:
+    """A JSON string field: blanks, the string (group 1), blanks, then the separator (group 2) or the end."""
+    blank = f"[{re.escape(ws)}]*"
+    return re.compile(f"{blank}({_JSON_STRING.pattern}){blank}(?:({re.escape(sep)})|$)")
 
 
 class DelimitedCodec:
@@ -128,10 +171,10 @@ class DelimitedCodec:
         self.sep = delimiter
         self.ws = " " if delimiter == "\t" else " \t"
         self.header = delimiter.join(s.name for s in layout.slots)
-        self._decoders: list[Callable[[str], Any]] = [self._slot_decoder(s) for s in layout.slots]
+        self.decoders: list[Callable[[str], Any]] = [self._slot_decoder(s) for s in layout.slots]
         self._n = len(layout.slots)
         flat = isinstance(layout.row, Group) and all(isinstance(c, Slot) for c in layout.row.children)
-        self._flat_keys = [s.key for s in layout.slots] if flat else None
+        self.flat_keys = [s.key for s in layout.slots] if flat else None
 
     # -- decoding ----------------------------------------------------------------------------
     def _slot_decoder(self, slot: Slot) -> Callable[[str], Any]:
@@ -204,21 +247,21 @@ class DelimitedCodec:
             elif len(fields) < n and all(not s.required for s in self.layout.slots[len(fields):]):
                 fields = fields + [""] * (n - len(fields))
             else:
-                raise _RowError(f"expected {n} fields ({self.header}), found {len(fields)}")
+                raise RowError(f"expected {n} fields ({self.header}), found {len(fields)}")
         values = []
-        decoders = self._decoders
+        decoders = self.decoders
         for i in range(n):
             try:
                 values.append(decoders[i](fields[i]))
             except _FieldError as exc:
-                raise _RowError(str(exc), field=self.layout.slots[i].name) from None
-        keys = self._flat_keys
+                raise RowError(str(exc), field=self.layout.slots[i].name) from None
+        keys = self.flat_keys
         if keys is not None:
             return {k: v for k, v in zip(keys, values) if v is not ABSENT}
         row = self.layout.row
         if isinstance(row, Slot):
             if values[0] is ABSENT:
-                raise _RowError("empty value", field=row.name)
+                raise RowError("empty value", field=row.name)
             return values[0]
         return self._build(row, values, 0)[0]
 
@@ -275,7 +318,7 @@ class DelimitedCodec:
     def _encode_slot(self, slot: Slot, value: Any, index: int) -> str:
         if value is ABSENT:
             return ""
-        dec = self._decoders[index]
+        dec = self.decoders[index]
         if slot.json and isinstance(value, (list, dict)):
             return _json_text(value, slot)
         if slot.array and isinstance(value, list):
@@ -338,83 +381,3 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return bool(a == b)
-
-
-def _lines(text: str) -> list[tuple[int, str]]:
-    """Non-blank ``(line_number, line)`` pairs, CR stripped; split on ``\\n`` only (never on U+2028)."""
-    out = []
-    for no, line in enumerate(text.split("\n"), 1):
-        if line.endswith("\r"):
-            line = line[:-1]
-        if line.strip(" \t"):
-            out.append((no, line))
-    return out
-
-
-class DelimitedFormat:
-    """Whole answers in the delimited format: rows, a wrapped list of rows, or a single record."""
-
-    name = "delimited"
-
-    def __init__(self, layout: Layout, delimiter: str = "|") -> None:
-        self.layout = layout
-        self.codec = DelimitedCodec(layout, delimiter)
-
-    def encode(self, data: Any) -> str:
-        """The answer text for ``data`` (already validated against the schema)."""
-        kind, codec = self.layout.kind, self.codec
-        if kind == "record":
-            return codec.encode_row(data)
-        rows = data
-        if kind == "wrapped":
-            if not isinstance(data, dict) or set(data) != {self.layout.wrapper}:
-                raise InputError(f"expected an object with the single key {self.layout.wrapper!r}")
-            rows = data[self.layout.wrapper]
-        if not isinstance(rows, list):
-            raise InputError(f"expected a list of rows, got {type(rows).__name__}")
-        return "\n".join(codec.encode_row(r) for r in rows)
-
-    def decode(self, text: str, first_line: int = 1) -> Any:
-        """Answer text back to data. ``first_line`` numbers the lines of ``text`` in error messages."""
-        lines = _lines(text)
-        codec = self.codec
-        sep = codec.sep
-        if len(self.layout.slots) > 1:  # drop prose before and after the records
-            while lines and sep not in lines[0][1]:
-                lines.pop(0)
-            while lines and sep not in lines[-1][1]:
-                lines.pop()
-        if lines and _norm(lines[0][1], sep) == _norm(codec.header, sep) and len(self.layout.slots) > 1:
-            lines.pop(0)  # a header row the model added anyway
-        offset = first_line - 1
-        if self.layout.kind == "record":
-            if not lines:
-                raise ParseError("no record line found", line=first_line)
-            if len(lines) > 1:
-                raise ParseError(f"expected one record line, found {len(lines)}", line=lines[1][0] + offset)
-            return self._row(lines[0], 1, offset)
-        rows = [self._row(item, i, offset) for i, item in enumerate(lines, 1)]
-        return {self.layout.wrapper: rows} if self.layout.kind == "wrapped" else rows
-
-    def _row(self, item: tuple[int, str], row: int, offset: int) -> Any:
-        no, line = item
-        try:
-            return self.codec.decode_row(line)
-        except _RowError as exc:
-            raise ParseError(exc.message, line=no + offset, row=row if self.layout.kind != "record" else None,
-                             field=exc.field) from None
-
-    def line_of_row(self, text: str, row: int) -> int | None:
-        """The line number holding record ``row`` (1-based) after the same prose and header skipping."""
-        lines = _lines(text)
-        sep = self.codec.sep
-        if len(self.layout.slots) > 1:
-            while lines and sep not in lines[0][1]:
-                lines.pop(0)
-            if lines and _norm(lines[0][1], sep) == _norm(self.codec.header, sep):
-                lines.pop(0)
-        return lines[row - 1][0] if 0 < row <= len(lines) else None
-
-
-def _norm(line: str, sep: str) -> str:
-    return sep.join(p.strip() for p in line.split(sep))

@@ -54,6 +54,7 @@ class TypeRenderer:
         self.changes: list[Change] = []
         self._skipped: dict[str, list[str]] = {}
         self.names: dict[str, str] = {}
+        self.used: set[str] = set()  # refs rendered by name: their definitions must be listed
         self._depth = 0
         self._plan_names()
 
@@ -97,15 +98,18 @@ class TypeRenderer:
             return title.replace(" ", "")
         return "Answer"
 
-    def definitions(self) -> list[str]:
-        """``type Name = ...`` lines for the named types, in name order."""
-        out = []
-        for ref, name in sorted(self.names.items(), key=lambda kv: kv[1]):
-            if ref == "#":
-                continue
-            target = resolve_ref(self.root, ref)
-            out.append(f"type {name} = {self.expr(target, 0, ref)}")
-        return out
+    def definitions(self, skip_root: bool = True) -> list[str]:
+        """``type Name = ...`` lines for every named type used so far (and the ones they use), in
+        name order; the root's own definition is left to the caller when ``skip_root``."""
+        done: dict[str, str] = {}
+        while True:
+            todo = sorted(r for r in self.used if r not in done and not (skip_root and r == "#"))
+            if not todo:
+                break
+            for ref in todo:
+                target = self.root if ref == "#" else resolve_ref(self.root, ref)
+                done[ref] = f"type {self.names[ref]} = {self.expr(target, 0, ref)}"
+        return [done[r] for r in sorted(done, key=lambda r: self.names[r])]
 
     # -- expressions -------------------------------------------------------------------------
     def expr(self, node: Any, level: int, path: str) -> str:
@@ -131,6 +135,7 @@ class TypeRenderer:
             if ref in self.names:
                 rest = {k: v for k, v in node.items() if k not in ("$ref", "description", "title", "default")}
                 base = self.names[ref]
+                self.used.add(ref)
                 return f"{base} & {self.expr(rest, level, path)}" if self._shape_keys(rest) else base
             target = resolve_ref(self.root, ref)  # one step: a chain may pass through a named type
             if isinstance(target, Mapping) and target is not node:
