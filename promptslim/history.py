@@ -44,7 +44,9 @@ __all__ = ["fit_history", "RollingHistory", "prefix_stability", "Summarizer"]
 Summarizer = Callable[..., str]
 """``summarizer(messages, previous_summary) -> str``; may also accept ``max_tokens=`` and ``tokenizer=``."""
 
-_MARKER: str = load_package_toml("rules/history.toml")["summary"]["trim_marker"]
+_RULES = load_package_toml("rules/history.toml")
+_MARKER: str = _RULES["summary"]["trim_marker"]
+_TIGHT: float = float(_RULES["window"]["tight_summary"])
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool:
@@ -173,6 +175,16 @@ class _Window:
         while k < len(self.turns) - protected and fixed + left > target:
             left -= self.turns[k].tokens
             k += 1
+        if cap and isinstance(self.summary_cap_tokens, float) and _TIGHT > self.summary_cap_tokens and (
+                fixed + left > target or self.turn_tokens / len(self.turns) * protected > target - fixed):
+            # keep_last turns (these, or of the typical size) do not fit beside the reserve: turns are large next
+            # to the budget, and a summary line holds more facts per token than a verbatim turn, so the summary's
+            # share grows
+            cap = max(cap, int(self._room() * _TIGHT))
+            fixed = self.priming + self.sys_tokens + cap
+            while k < len(self.turns) - protected and fixed + left > target:
+                left -= self.turns[k].tokens
+                k += 1
         # degrade: the kept turns do not fit beside the summary reserve; summarize the older ones, oldest
         # first, but never the final turn (summary_tokens=0 makes the kept turns win whenever they fit)
         while k < len(self.turns) - 1 and fixed + left > (target if cap else self.budget):
