@@ -180,7 +180,7 @@ class _Window:
             # keep_last turns (these, or of the typical size) do not fit beside the reserve: turns are large next
             # to the budget, and a summary line holds more facts per token than a verbatim turn, so the summary's
             # share grows
-            cap = max(cap, int(self._room() * _TIGHT))
+            cap = max(cap, int((target - self.priming - self.sys_tokens) * _TIGHT))  # the chunk keeps its slack
             fixed = self.priming + self.sys_tokens + cap
             while k < len(self.turns) - protected and fixed + left > target:
                 left -= self.turns[k].tokens
