@@ -39,7 +39,7 @@ class ScoreParams:
     link_weight: float = 0.9  # a chunk whose title those sentences name gets this share of the seed's score
     feedback_weight: float = 0.3  # weight of the re-query with the seed sentences appended
     sentence_weight: float = 0.7  # sentence priority: this share from the sentence, the rest from its chunk
-    lead_weight: float = 0.3  # bonus (times chunk relevance) for a chunk's first sentence
+    lead_weight: float = 0.1  # bonus (times chunk relevance) for a chunk's first sentence
     coverage: float = 0.2  # a query term already covered by a kept sentence counts this much afterwards
 
 
