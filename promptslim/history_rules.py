@@ -43,6 +43,7 @@ class Rules:
     features: tuple[tuple[str, re.Pattern[str], float, frozenset[str], bool], ...]
     term_weights: dict[str, float]
     dates: frozenset[str]
+    qualifiers: frozenset[str]
     number_words: frozenset[str]
     stopwords: frozenset[str]
     frame_start: frozenset[str] = frozenset()
@@ -78,8 +79,9 @@ def rules() -> Rules:
         labels={r: v["label"] for r, v in roles.items()},
         role_weights={r: float(v["weight"]) for r, v in roles.items()},
         features=tuple(feats),
-        term_weights={k: float(terms[k]) for k in ("number", "date", "name", "word")},
+        term_weights={k: float(terms[k]) for k in ("number", "date", "name", "word", "qualifier")},
         dates=frozenset(terms["dates"].split()),
+        qualifiers=frozenset(terms["qualifiers"].split()),
         number_words=frozenset(terms["number_words"].split()),
         stopwords=frozenset(terms["stopwords"].split()),
         **{k: frozenset(s.get(k, "").split()) for k in (
@@ -111,6 +113,8 @@ def fact_terms(text: str) -> dict[str, float]:
             continue
         elif low in r.dates:
             out[low] = tw["date"]
+        elif low in r.qualifiers:
+            out[low] = tw["qualifier"]
         elif low in r.stopwords:
             continue
         elif j > 0 and (t[0].isupper() or any(c.isdigit() for c in t)):
