@@ -306,11 +306,12 @@ class ExtractiveSummarizer:
         label = pool[k].label
         if j > 0 and pool[k].sentence >= 0 and pool[chosen[j - 1]].sentence == pool[k].sentence:
             return 1  # ", clause"
+        dot = 0 if _END.search(pool[k].text) else 1  # the "." rendering adds after a clause
         if label and label in (prev, nxt):
-            return 0  # " sentence" joins a run of its speaker (either end): the space merges into its first token
+            return dot  # " sentence" joins a run of its speaker (either end): the space merges into its first token
         if prev is not None and prev == nxt:  # splits a run of another speaker into two lines
-            return 4
-        return 2  # "\nlabel: "
+            return 4 + dot
+        return 2 + dot  # "\nlabel: "
 
     def _keep(self, pool: Sequence[SummaryItem], chosen: list[int], incumbents: frozenset[int],
               budget: int) -> list[int]:
