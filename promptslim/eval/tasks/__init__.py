@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from . import builtin as builtin  # noqa: F401  (project eval_sets suites)
-from . import cache as cache  # noqa: F401  (prompt-cache trace simulation)
-from . import history as history  # noqa: F401  (conversation history suites)
-from . import rag as rag  # noqa: F401  (RAG context selection: SQuAD, HotpotQA, NQ)
-from . import lint as lint  # noqa: F401  (promptslim lint on real prompt corpora)
-from . import schemas as schemas  # noqa: F401  (compact output schemas: BFCL, SchemaStore)
-from . import prompts as prompts  # noqa: F401  (system-prompt compression: fabric, awesome, BBH)
+from . import (
+    builtin as builtin,  # project eval_sets suites
+    cache as cache,  # prompt-cache trace simulation
+    history as history,  # conversation history suites
+    lint as lint,  # promptslim lint on real prompt corpora
+    prompts as prompts,  # system-prompt compression: fabric, awesome, BBH
+    rag as rag,  # RAG context selection: SQuAD, HotpotQA, NQ
+    schemas as schemas,  # compact output schemas: BFCL, SchemaStore
+)
