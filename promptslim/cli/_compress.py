@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(out)
     if args.changes:
         for c in res.changes:
-            print(f"  {c.describe()}", file=sys.stderr)
+            print(f"  {c.location}: {c.before!r} -> {c.after!r} ({-c.tokens_saved:+d}) {c.reason}", file=sys.stderr)
     where = " (written in place)" if args.in_place and out != text else (f" -> {args.output}" if args.output else "")
     print(f"{name}: {res.savings}, {len(res.changes)} changes at level {args.level}{where}", file=sys.stderr)
     return 0
