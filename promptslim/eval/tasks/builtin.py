@@ -15,7 +15,7 @@ from ...errors import InputError
 from ...tokens import get_tokenizer
 from ..baselines import case_seed, random_sentence_drop, truncate_head
 from ..core import Case, MethodOutput, Suite, register_suite
-from ..metrics import answer_recall, evidence_recall, fact_retention, roundtrip_exact
+from ..metrics import answer_recall, evidence_recall, roundtrip_exact
 
 EVAL_SETS = Path(__file__).resolve().parents[3] / "eval_sets"
 RAG_BUDGETS = (0.5, 0.25, 0.125)
@@ -210,40 +210,29 @@ register_suite(Suite(
 
 # --- system prompts -------------------------------------------------------------------------------------
 
-def _prompt_score(case: Case, original: str, out: str) -> dict[str, float]:
-    metrics: dict[str, float] = {}
-    facts = case.data.get("facts") or []
-    if facts:
-        metrics["listed_facts"] = sum(1 for f in facts if f.lower() in out.lower()) / len(facts)
-    fr = fact_retention(original, out)
-    if fr is not None:
-        metrics["fact_retention"] = fr
-    return metrics
+def _prompt_cases(data_dir: Path | None, limit: int | None) -> Iterator[Case]:
+    path = EVAL_SETS / "prompts.jsonl"
+    for lineno, rec in read_jsonl(path, limit):
+        _require(rec, ("id", "prompt"), path, lineno)
+        yield Case(str(rec["id"]), {**rec, "text": rec["prompt"]})
 
 
-def _compress(level: str) -> Any:
-    def method(case: Case, budget: float | None, params: Mapping[str, Any]) -> MethodOutput:
-        from ...compress import compress_prompt
+def _prompts_builtin() -> Suite:
+    """The shared-corpus prompt suite's methods and baselines (cut to the size each level reached),
+    on the project's own prompts."""
+    from dataclasses import replace
 
-        tok = get_tokenizer()
-        text = case.data["prompt"]
-        res = compress_prompt(text, level=level, **{k: v for k, v in params.items() if not k.startswith("_")})
-        return MethodOutput(tok.count(text), tok.count(res.value), _prompt_score(case, text, res.value), res.value)
-    return method
+    from .prompts import _suite
+
+    return replace(
+        _suite("prompts-builtin", "", _prompt_cases),
+        description="36 original system prompts: savings per compression level and fact retention, beside "
+                    "truncation and random sentence drop cut to the same size.",
+        needs_shared_data=False,
+    )
 
 
-_prompt_baselines = text_methods(lambda c: c.data["prompt"], _prompt_score)
-register_suite(Suite(
-    name="prompts-builtin",
-    task="prompts",
-    description="36 original system prompts: token savings per level and retention of their facts.",
-    load=_loader("prompts.jsonl", ("id", "prompt")),
-    methods={"safe": _compress("safe"), "balanced": _compress("balanced"), "aggressive": _compress("aggressive"),
-             **_prompt_baselines},
-    budgets=(None,),
-    primary_metric="fact_retention",
-    baselines=("noop", "truncate", "random_drop"),
-))
+register_suite(_prompts_builtin())
 
 
 # --- output schemas -------------------------------------------------------------------------------------
