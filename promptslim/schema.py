@@ -30,6 +30,7 @@ from .schema_layout import Layout, Unsupported, analyze_layout
 from .schema_norm import SCHEMA_DATA, deref, load_schema
 from .schema_render import TypeRenderer, render_type
 from .schema_rows import DelimitedFormat
+from .schema_union import analyze_union
 from .tokens import Tokenizer, get_tokenizer
 
 __all__ = ["compact_schema", "CompactSchema", "OutputSavings", "FORMATS"]
@@ -198,7 +199,13 @@ def compact_schema(schema: Any, format: str = "auto", *, delimiter: str = "|",
     layout: Layout | None = None
     codecs: dict[str, Any] = {"json-min": JsonMinFormat(), "toon": ToonFormat()}
     try:
-        layout = analyze_layout(norm)
+        try:
+            layout = analyze_layout(norm)
+        except Unsupported as exc:
+            try:
+                layout = analyze_union(norm)  # a list of tagged items (tool calls, events)
+            except Unsupported:
+                raise exc from None
         codecs["delimited"] = DelimitedFormat(layout, delimiter)
         if format in ("delimited", "auto"):
             changes.extend(Change("layout", "json-field", where, before=field, reason=f"delimited holds this field "
@@ -288,15 +295,21 @@ def _delimited_instructions(schema: dict[str, Any], layout: Layout, delimiter: s
     key = "delimited_record" if layout.kind == "record" else "delimited_rows"
     lines = [_TEXT[key].format(delim_name=delim_name)]
     about: list[str] = []
-    for node in (schema, layout.row_node):
+    wrapper = (schema.get("properties") or {}).get(layout.wrapper) if layout.wrapper else None
+    for node in (schema, deref(schema, wrapper)[0] if wrapper else None, layout.row_node):
         desc = node.get("description") if isinstance(node, Mapping) else None
         if descriptions and isinstance(desc, str) and desc.strip() and " ".join(desc.split()) not in about:
             about.append(" ".join(desc.split()))
     lines += [f"// {a}" for a in about]
-    for slot in layout.slots:
-        opt = "" if slot.required else "?"
-        lines.append(f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}"
-                     f"{renderer.tail(slot.node, slot.pointer)}")
+    if layout.variants:
+        lines[0] = _TEXT["delimited_union"].format(delim_name=delim_name, tag=layout.tag_key)
+        for v in layout.variants:
+            desc = v.node.get("description") if descriptions else None
+            lines.append(f"{layout.tag_key} {v.tag}:" + (f" // {' '.join(desc.split())}" if isinstance(desc, str)
+                                                          and desc.strip() else ""))
+            lines += ["  " + _field_line(renderer, slot) for slot in v.layout.slots]
+    else:
+        lines += [_field_line(renderer, slot) for slot in layout.slots]
     lines += renderer.definitions(skip_root=False)  # named types the field lines refer to
     slots = layout.slots
     rules = []
@@ -317,3 +330,9 @@ def _delimited_instructions(schema: dict[str, Any], layout: Layout, delimiter: s
     if rules:
         lines.append(" ".join(rules))
     return "\n".join(lines)
+
+
+def _field_line(renderer: TypeRenderer, slot: Any) -> str:
+    """``name?: type = default // description`` for one positional field."""
+    opt = "" if slot.required else "?"
+    return f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}{renderer.tail(slot.node, slot.pointer)}"

@@ -176,6 +176,10 @@ class DelimitedCodec:
         flat = isinstance(layout.row, Group) and all(isinstance(c, Slot) for c in layout.row.children)
         self.flat_keys = [s.key for s in layout.slots] if flat else None
 
+    def is_row(self, line: str) -> bool:
+        """Whether ``line`` can be a record (prose lines before and after the records cannot)."""
+        return self.sep in line if self._n > 1 else True
+
     # -- decoding ----------------------------------------------------------------------------
     def _slot_decoder(self, slot: Slot) -> Callable[[str], Any]:
         kinds, ws = slot.kinds, self.ws

@@ -81,6 +81,8 @@ class Layout:
     wrapper: str = ""
     row_node: Any = None
     notes: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)  # (where, why, field) JSON cells
+    variants: tuple[Any, ...] = ()  # tagged unions (schema_union.Variant): one layout per member
+    tag_key: str = ""
 
 
 def _kinds(root: Mapping[str, Any], node: Any, where: str) -> frozenset[str] | None:

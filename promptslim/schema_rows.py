@@ -155,8 +155,10 @@ class DelimitedFormat:
     name = "delimited"
 
     def __init__(self, layout: Layout, delimiter: str = "|") -> None:
+        from .schema_union import UnionCodec
+
         self.layout = layout
-        self.codec = DelimitedCodec(layout, delimiter)
+        self.codec: Any = UnionCodec(layout, delimiter) if layout.variants else DelimitedCodec(layout, delimiter)
 
     def encode(self, data: Any) -> str:
         """The answer text for ``data`` (already validated against the schema)."""
@@ -192,14 +194,7 @@ class DelimitedFormat:
             fast = decode_flat_rows(codec, plain)
             if fast is not None:
                 return {self.layout.wrapper: fast} if self.layout.kind == "wrapped" else fast
-        lines = _lines(text)  # the row-by-row path, with line numbers for errors
-        if len(self.layout.slots) > 1:  # drop prose before and after the records
-            while lines and sep not in lines[0][1]:
-                lines.pop(0)
-            while lines and sep not in lines[-1][1]:
-                lines.pop()
-        if lines and _norm(lines[0][1], sep) == _norm(codec.header, sep) and len(self.layout.slots) > 1:
-            lines.pop(0)  # a header row the model added anyway
+        lines = self._trim(_lines(text))  # the row-by-row path, with line numbers for errors
         offset = first_line - 1
         if self.layout.kind == "record":
             if not lines:
@@ -220,14 +215,22 @@ class DelimitedFormat:
 
     def line_of_row(self, text: str, row: int) -> int | None:
         """The line number holding record ``row`` (1-based) after the same prose and header skipping."""
-        lines = _lines(text)
-        sep = self.codec.sep
-        if len(self.layout.slots) > 1:
-            while lines and sep not in lines[0][1]:
-                lines.pop(0)
-            if lines and _norm(lines[0][1], sep) == _norm(self.codec.header, sep):
-                lines.pop(0)
+        lines = self._trim(_lines(text))
         return lines[row - 1][0] if 0 < row <= len(lines) else None
+
+    def _trim(self, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Drop prose lines before and after the records, and a header row the model added anyway."""
+        codec = self.codec
+        lo, hi = 0, len(lines)
+        while lo < hi and not codec.is_row(lines[lo][1]):
+            lo += 1
+        while hi > lo and not codec.is_row(lines[hi - 1][1]):
+            hi -= 1
+        lines = lines[lo:hi]
+        if lines and codec.header and len(self.layout.slots) > 1 \
+                and _norm(lines[0][1], codec.sep) == _norm(codec.header, codec.sep):
+            lines = lines[1:]
+        return lines
 
 
 def _norm(line: str, sep: str) -> str:

@@ -246,6 +246,29 @@ def test_fields_without_fixed_shape_are_held_as_json_and_noted(schema: dict[str,
         assert text == '1|{"a|b":[1,{"c":null}]}|"{x"|[{"x":1.0}]' and cs.parse(text) == [row]
 
 
+CALLS = {"type": "object", "properties": {"calls": {"type": "array", "items": {"oneOf": [
+    {"type": "object", "properties": {"name": {"const": "get_weather"}, "arguments": {
+        "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+        "required": ["city"]}}, "required": ["name", "arguments"]},
+    {"type": "object", "properties": {"name": {"const": "now"}}, "required": ["name"]}]}}},
+    "required": ["calls"]}
+
+
+def test_tagged_union_lines_start_with_the_tag() -> None:
+    cs = compact_schema(CALLS)
+    assert cs.format == "delimited"
+    data = {"calls": [{"name": "get_weather", "arguments": {"city": "Lisbon", "days": 3}}, {"name": "now"},
+                      {"name": "get_weather", "arguments": {"city": "a|b"}}]}
+    text = cs.encode(data)
+    assert text == 'get_weather|Lisbon|3\nnow\nget_weather|"a|b"|'
+    assert cs.parse("Calls:\n" + text + "\nDone.") == data
+    assert "name get_weather:\n  arguments.city: string\n  arguments.days?: integer" in cs.instructions
+    with pytest.raises(ParseError) as err:
+        cs.parse("now\nget_wether|Rome|")
+    assert (err.value.line, err.value.row, err.value.field) == (2, 2, "name")
+    assert "get_weather" in str(err.value)
+
+
 def test_recursive_schema_renders_a_named_type() -> None:
     listing, _ = render_type(RECURSIVE)
     assert listing.startswith("type Answer = {") and "children?: Answer[]" in listing
@@ -390,9 +413,16 @@ def object_schema(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
 @st.composite
 def root_schema(draw: st.DrawFn) -> dict[str, Any]:
     obj = draw(object_schema())
-    shape = draw(st.sampled_from(["rows", "wrapped", "record", "scalars"]))
+    shape = draw(st.sampled_from(["rows", "wrapped", "record", "scalars", "union"]))
     if shape == "rows":
         return {"type": "array", "items": obj}
+    if shape == "union":  # tagged items: each member has a constant "kind"
+        members = [obj] + draw(st.lists(object_schema(), min_size=1, max_size=2))
+        tags = draw(st.lists(st.sampled_from(["a", "b|c", "null", "", " x", "é"]), min_size=len(members),
+                             max_size=len(members), unique=True))
+        return {"type": "array", "items": {"anyOf": [
+            {**m, "properties": {"kind": {"const": t}, **m["properties"]}, "required": ["kind", *m["required"]]}
+            for m, t in zip(members, tags)]}}
     if shape == "wrapped":
         return {"type": "object", "properties": {"items": {"type": "array", "items": obj}}, "required": ["items"]}
     if shape == "scalars":

@@ -36,12 +36,11 @@ FORMATS = ("delimited", "toon", "json-min", "auto")
 
 
 def _pick(options: Any) -> Any:
-    """BFCL lists acceptable values per argument; ``""`` means "may be omitted". First real option."""
+    """BFCL lists acceptable values per argument, canonical first; ``""`` means "may be omitted"."""
     if isinstance(options, list):
-        real = [o for o in options if o != ""]
-        if not real:
+        if not options or options[0] == "":
             return _OMIT
-        return _resolve(real[0])
+        return _resolve(options[0])
     return _resolve(options)
 
 
@@ -56,9 +55,14 @@ _OMIT = object()
 
 
 def _args(params: Mapping[str, Any], answer: Mapping[str, Any]) -> dict[str, Any]:
+    """The call's arguments: first listed value each; arguments the function does not declare (a
+    few BFCL answers list another function's optional argument) are left out."""
     required = set(params.get("required") or [])
+    declared = params.get("properties") or {}
     out = {}
     for name, options in answer.items():
+        if name not in declared:
+            continue
         value = _pick(options)
         if value is _OMIT:
             if name in required:
