@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ._rankers import BM25Ranker, Ranker, rank_order
 from ._text import all_words, bm25_tokens, contains_phrase, title_key
@@ -47,10 +48,15 @@ def title_in(title: str | None, words: Sequence[str]) -> bool:
     """True when the title's key words occur as a phrase in ``words`` (stopword-only titles never)."""
     if not title:
         return False
+    key = _content_title_key(title)
+    return bool(key) and contains_phrase(words, key)
+
+
+@lru_cache(maxsize=4096)
+def _content_title_key(title: str) -> tuple[str, ...]:
+    """:func:`title_key`, or ``()`` for a title made only of stopwords ("The", "It")."""
     key = title_key(title)
-    if not key or not bm25_tokens(" ".join(key)):
-        return False
-    return contains_phrase(list(words), key)
+    return key if key and bm25_tokens(" ".join(key)) else ()
 
 
 def scorer(ranker: Ranker, docs: Sequence[str], doc_tokens: Sequence[list[str]] | None = None

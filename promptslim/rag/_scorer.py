@@ -8,7 +8,7 @@ from dataclasses import replace
 from ..sentences import sentence_spans
 from ..tokens import Tokenizer
 from ._chunks import Chunk
-from ._format import render_chunk
+from ._format import DEFAULT_TEMPLATE, render_chunk
 from ._pack import Doc
 from ._rankers import BM25Ranker, Ranker
 from ._score import ScoreParams, chunk_scores, normalize, sentence_scores
@@ -39,7 +39,10 @@ def prepare(recs: list[Chunk], tok: Tokenizer, template: str, backend: str, spli
         if not rec.text.strip():
             empty.append(rec.index)
             continue
-        header = render_chunk(replace(rec, text=""), template)
+        if template == DEFAULT_TEMPLATE:  # "{title}\n{text}": the header is the title line
+            header = rec.title or ""
+        else:
+            header = render_chunk(replace(rec, text=""), template)
         header_tokens = header_counts.get(header, -1)
         if header_tokens < 0:
             header_tokens = header_counts[header] = tok.count(header) + 1 if header else 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from .._toml import load_package_toml
@@ -36,7 +36,9 @@ RAG_DEFAULTS: dict[str, float | int | str] = dict(_DATA["defaults"])
 
 # CJK ideographs, kana and hangul: one token per character; everything else: runs of word chars.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # the same words for lower-cased ASCII text, faster
+_NORM: dict[str, str] = {}
 
 
 def _fold(text: str) -> str:
@@ -47,13 +49,22 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=65536)
+_STEMS: dict[str, str] = {}  # word -> stem, filled by stem() (bounded below)
+
+
 def stem(word: str) -> str:
     """A light English suffix stripper (plurals, -ed, -ing, -ly) so "founded" matches "founding".
 
     Deliberately weaker than Porter: it only has to map inflections of one word together, on both
     the query and the chunks, and must leave numbers, names and short words alone.
     """
+    out = _stem(word)
+    if len(_STEMS) < 200_000:
+        _STEMS[word] = out
+    return out
+
+
+def _stem(word: str) -> str:
     if len(word) <= 3 or not word.isalpha() or not word.isascii():
         return word
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("ly", ""), ("es", ""),
@@ -72,7 +83,18 @@ def stem(word: str) -> str:
 
 def bm25_tokens(text: str) -> list[str]:
     """Lower-cased, accent-folded, lightly stemmed word tokens of ``text`` without stopwords."""
-    return [stem(w) for w in _WORD.findall(_fold(text)) if w not in STOPWORDS and w != "_"]
+    low = text.lower()
+    words = _ASCII_WORD.findall(low) if low.isascii() else _WORD.findall(_fold(low))
+    norm = _NORM
+    return [n for w in words if (n := norm[w] if w in norm else _normalize(w))]
+
+
+def _normalize(word: str) -> str:
+    """The BM25 form of a lower-cased word: "" for a stopword, else its stem (memoized)."""
+    out = "" if word in STOPWORDS else stem(word)
+    if len(_NORM) < 200_000:
+        _NORM[word] = out
+    return out
 
 
 def _all_words(text: str) -> list[str]:
@@ -110,7 +132,7 @@ def title_key(title: str) -> tuple[str, ...]:
     return tuple(_all_words(base))
 
 
-def contains_phrase(words: list[str] | tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+def contains_phrase(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
     """True when ``phrase`` occurs as consecutive items of ``words``."""
     n = len(phrase)
     if n == 0 or n > len(words):
