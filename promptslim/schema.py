@@ -335,4 +335,5 @@ def _delimited_instructions(schema: dict[str, Any], layout: Layout, delimiter: s
 def _field_line(renderer: TypeRenderer, slot: Any) -> str:
     """``name?: type = default // description`` for one positional field."""
     opt = "" if slot.required else "?"
-    return f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}{renderer.tail(slot.node, slot.pointer)}"
+    return (f"{slot.name}{opt}: {renderer.expr(slot.node, 0, slot.pointer)}"
+            f"{renderer.tail(slot.node, slot.pointer, slot.key or None)}")

@@ -270,10 +270,11 @@ class TypeRenderer:
     def field_line(self, name: str, node: Any, required: bool, level: int, path: str) -> str:
         """``name?: type = default // description`` for one property."""
         head = f"{self.key(name)}{'' if required else '?'}: {self.expr(node, level, path)}"
-        return head + self.tail(node, path)
+        return head + self.tail(node, path, name)
 
-    def tail(self, node: Any, path: str) -> str:
-        """`` = default // description`` for a node (empty when it has neither)."""
+    def tail(self, node: Any, path: str, name: str | None = None) -> str:
+        """`` = default // description`` for a node (empty when it has neither). A title that only
+        repeats the property ``name`` (pydantic writes ``"title": "City"`` for ``city``) is left out."""
         if not isinstance(node, Mapping):
             return ""
         out = ""
@@ -285,6 +286,9 @@ class TypeRenderer:
                 self.changes.append(Change("render", "default-dropped", path, before=text[:80],
                                            reason=f"default longer than {_MAX_EX} characters left out"))
         desc = node.get("description") or node.get("markdownDescription") or node.get("title")
+        if name is not None and desc == node.get("title") and isinstance(desc, str) \
+                and _plain(desc) == _plain(name.rsplit(".", 1)[-1]):
+            desc = None
         if self.descriptions and isinstance(desc, str) and desc.strip():
             out += " // " + _one_line(desc)
         return out
@@ -344,6 +348,10 @@ class TypeRenderer:
         return [Change("render", "keyword-skipped", where[0], before=key,
                        reason=f"annotation keyword not rendered ({len(where)} place(s)); validation still applies")
                 for key, where in sorted(self._skipped.items())]
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s_\-]", "", text).lower()
 
 
 def _range(lo: Any, hi: Any, unit: str) -> str:

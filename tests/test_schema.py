@@ -297,6 +297,7 @@ def test_pydantic_model_class_is_accepted() -> None:
 
     cs = compact_schema(Order)
     assert cs.format == "delimited" and any(c.rule == "pydantic" for c in cs.changes)
+    assert "name: string\n" in cs.instructions  # pydantic's "title": "Name" only repeats the name
     data = {"items": [{"name": "tea", "price": 2.5, "tags": ["hot"], "note": None}]}
     assert cs.parse(cs.encode(data)) == data
     Order.model_validate(cs.parse(cs.encode(data)))
@@ -557,3 +558,25 @@ def test_fast_column_decoding_agrees_with_row_decoding(schema: dict[str, Any], r
         assert fast is None
         return
     assert fast is None or same_value(fast, slow)
+
+
+def test_cli_prints_instructions_encodes_and_parses(tmp_path: Any, capsys: Any) -> None:
+    from promptslim.cli import main
+
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(REVIEW), encoding="utf-8")
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps(ROWS), encoding="utf-8")
+    assert main(["schema", str(schema)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("Reply with one line per item") and "format delimited" in err
+    assert main(["schema", str(schema), "--encode", str(data)]) == 0
+    out, _ = capsys.readouterr()
+    assert out.rstrip("\n") == compact_schema(REVIEW).encode(ROWS)
+    answer = tmp_path / "a.txt"
+    answer.write_text(out, encoding="utf-8")
+    assert main(["schema", str(schema), "--parse", str(answer), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["parsed"] == ROWS
+    answer.write_text("price|high|a|pos|", encoding="utf-8")
+    assert main(["schema", str(schema), "--parse", str(answer)]) == 2
+    assert "line 1, row 1, field 'score'" in capsys.readouterr().err

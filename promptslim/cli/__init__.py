@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "lint": "._lint",
     "rule": "._rule",
     "compress": "._compress",
+    "schema": "._schema",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
