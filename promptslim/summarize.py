@@ -54,6 +54,7 @@ class SummaryItem:
     tokens: int
     sentence: int = -1  # clauses of one sentence share it; -1: a whole sentence
     clause: int = 0
+    dot: int = 0  # 1 when rendering adds a "." after it (no end punctuation of its own)
 
     @property
     def mass(self) -> float:
@@ -134,10 +135,12 @@ def _render(items: Sequence[SummaryItem]) -> str:
         else:
             if prev is not None and not _END.search(lines[-1]):
                 lines[-1] += "."
+            # a clause shown on its own starts a sentence: capitalised, so the sentence boundary stays visible
+            text = it.text[0].upper() + it.text[1:] if it.clause and it.text[:1].islower() else it.text
             if prev is not None and it.label and it.label == prev.label:
-                lines[-1] += " " + it.text
+                lines[-1] += " " + text
             else:
-                lines.append(f"{it.label}: {it.text}" if it.label else it.text)
+                lines.append(f"{it.label}: {text}" if it.label else text)
         prev = it
     if prev is not None and not _END.search(lines[-1]):
         lines[-1] += "."
@@ -220,8 +223,7 @@ class ExtractiveSummarizer:
         next_order = state.next_order + len(pairs)
         if not pool or budget <= 0:
             return "", SummaryState((), frozenset(), next_order, "")
-        chosen, used = self._select(pool, state.chosen, budget, tok)
-        text = _render([pool[k] for k in chosen]) if chosen else ""
+        chosen, used, text = self._select(pool, state.chosen, budget, tok)
         keep = self._keep(pool, chosen, state.chosen, budget)
         return text, SummaryState(tuple(pool[k] for k in keep), frozenset(pool[k].order for k in chosen),
                                   next_order, text, used)
@@ -242,7 +244,7 @@ class ExtractiveSummarizer:
                 seen.add(key)
                 if score > min_score:
                     out.append(SummaryItem((first + k) * _CLAUSES + j, label, part, score, terms, n,
-                                           first + k if split else -1, j))
+                                           first + k if split else -1, j, 0 if _END.search(part) else 1))
         return out
 
     @staticmethod
@@ -255,8 +257,8 @@ class ExtractiveSummarizer:
                 for it in pool]
 
     def _select(self, pool: Sequence[SummaryItem], incumbents: frozenset[int], budget: int,
-                tok: Tokenizer) -> tuple[list[int], int]:
-        """Greedy max-coverage by value per token, then an exact-count check: (indices in order, tokens)."""
+                tok: Tokenizer) -> tuple[list[int], int, str]:
+        """Greedy max-coverage by value per token, then an exact-count check: (indices in order, tokens, text)."""
         r = rules()
         exp, floor = r.length_exponent, r.novelty_floor
         base = self._values(pool, incumbents)
@@ -290,12 +292,14 @@ class ExtractiveSummarizer:
             if cost <= room:
                 bisect.insort(chosen, k)
                 room -= cost
-        used = tok.count(_render([pool[k] for k in chosen])) if chosen else 0
+        text = _render([pool[k] for k in chosen]) if chosen else ""
+        used = tok.count(text) if chosen else 0
         while chosen and used > budget:
             weakest = min(chosen, key=lambda k: (scale[k], -k))
             chosen.remove(weakest)  # estimates were low: drop the weakest sentence and re-check
-            used = tok.count(_render([pool[k] for k in chosen])) if chosen else 0
-        return chosen, used
+            text = _render([pool[k] for k in chosen]) if chosen else ""
+            used = tok.count(text) if chosen else 0
+        return chosen, used, text
 
     @staticmethod
     def _join_cost(pool: Sequence[SummaryItem], chosen: list[int], k: int) -> int:
@@ -306,7 +310,7 @@ class ExtractiveSummarizer:
         label = pool[k].label
         if j > 0 and pool[k].sentence >= 0 and pool[chosen[j - 1]].sentence == pool[k].sentence:
             return 1  # ", clause"
-        dot = 0 if _END.search(pool[k].text) else 1  # the "." rendering adds after a clause
+        dot = pool[k].dot  # the "." rendering adds after a clause
         if label and label in (prev, nxt):
             return dot  # " sentence" joins a run of its speaker (either end): the space merges into its first token
         if prev is not None and prev == nxt:  # splits a run of another speaker into two lines
