@@ -13,7 +13,9 @@ and the output never starts with an orphan tool result; the request fits ``budge
 the OpenAI per-message overhead); the final message is never dropped; every message that leaves is
 listed in the ``Change`` records. The budget is laid out as system | summary reserve
 (``summary_tokens``) | window, and the last ``keep_last`` turns stay verbatim while they fit the
-window. When they do not, degradation is, in order: summarize the older kept turns (oldest first,
+window. When they do not (these turns, or keep_last turns of the window's average size), turns are large
+next to the budget and a share reserve grows to ``[window] tight_summary`` of the room left after the
+chunk (rules/history.toml). Degradation is, in order: summarize the older kept turns (oldest first,
 never the final turn; rule ``history-degrade``), shrink the summary to the room left, then shorten
 the longest non-final message with a visible marker; if the system messages plus the final message
 still do not fit, InputError.
