@@ -81,6 +81,7 @@ def _bfcl_case(category: str, entry: Mapping[str, Any], answer: Mapping[str, Any
             return None
         calls.append((fname, _args(funcs[fname]["parameters"], args)))
     names = {n for n, _ in calls}
+    instance: Any
     if len(calls) == 1:
         fname, args = calls[0]
         schema, instance, shape = funcs[fname]["parameters"], args, "record"
