@@ -207,9 +207,6 @@ def compact_schema(schema: Any, format: str = "auto", *, delimiter: str = "|",
             except Unsupported:
                 raise exc from None
         codecs["delimited"] = DelimitedFormat(layout, delimiter)
-        if format in ("delimited", "auto"):
-            changes.extend(Change("layout", "json-field", where, before=field, reason=f"delimited holds this field "
-                                  f"as one JSON value: {why}") for where, why, field in layout.notes)
     except Unsupported as exc:
         if format in ("delimited", "auto"):
             changes.append(Change("fallback", "delimited-unsupported", exc.where, before="delimited",
@@ -222,6 +219,9 @@ def compact_schema(schema: Any, format: str = "auto", *, delimiter: str = "|",
         fmt = format
     else:
         fmt = "json-min"
+    if fmt == "delimited" and layout is not None:
+        changes.extend(Change("layout", "json-field", where, before=field, reason=f"delimited holds this field "
+                              f"as one JSON value: {why}") for where, why, field in layout.notes)
     codec = codecs[fmt]
     instructions = _instructions(norm, fmt, listing, layout, delimiter, descriptions)
     return CompactSchema(norm, fmt, codec, instructions, listing, tuple(changes), tok, measured,
@@ -245,6 +245,9 @@ def _choose(schema: dict[str, Any], codecs: dict[str, Any], tok: Tokenizer,
                                   reason=f"{name} could not hold a representative instance: {exc}"))
             continue
         measured[name] = sum(tok.count_many(texts))
+    if not measured:  # no format held the generated samples (they may not be valid): plain JSON
+        changes.append(Change("format", "auto", "#", after="json-min", reason="no format could be measured"))
+        return "json-min", measured
     best = min(measured, key=lambda n: (measured[n], _PREFERENCE.index(n)))
     detail = ", ".join(f"{n} {t}" for n, t in sorted(measured.items(), key=lambda kv: kv[1]))
     changes.append(Change("format", "auto", "#", after=best,

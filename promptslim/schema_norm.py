@@ -7,7 +7,6 @@ so a quirk fixed here (``"type": "dict"`` in BFCL tool schemas) is fixed everywh
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -119,8 +118,6 @@ def _fix_types(node: Any, path: str, counts: dict[tuple[str, str], list[str]]) -
             node["type"] = [x for x in fixed if x] if all(fixed) else None
             if node["type"] is None:
                 del node["type"]
-    if node.get("type") == "array" and isinstance(node.get("items"), list) and "prefixItems" not in node:
-        pass  # draft-04 tuple form is valid as is
     for sub_path, sub in list(iter_subschemas(node, path)):
         _fix_types(sub, sub_path, counts)
 
@@ -185,8 +182,3 @@ def scalar_kind(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
-
-
-def copy_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy (schemas are plain JSON data)."""
-    return copy.deepcopy(dict(schema))

@@ -16,7 +16,7 @@ from typing import Any
 from .result import Change
 from .schema_norm import SCHEMA_DATA, deref, iter_subschemas, resolve_ref
 
-__all__ = ["render_type", "render_field", "TypeRenderer"]
+__all__ = ["render_type", "TypeRenderer"]
 
 _CFG = SCHEMA_DATA["render"]
 _SILENT = frozenset(_CFG["silent_keywords"])
@@ -371,8 +371,3 @@ def render_type(schema: Mapping[str, Any], *, descriptions: bool = True) -> tupl
     else:
         lines.append(body + root_tail)
     return "\n".join(lines), (*r.changes, *r.skipped_changes())
-
-
-def render_field(renderer: TypeRenderer, name: str, node: Any, required: bool, path: str) -> str:
-    """One delimited field line: ``name?: type = default // description``."""
-    return renderer.field_line(name, node, required, 0, path)
