@@ -1,7 +1,7 @@
 """compress_prompt throughput against tiktoken encoding the same text, in the same run.
 
 Run: pytest benchmarks/bench_compress.py --benchmark-enable. The prompts are the project's own
-``eval_sets/prompts.jsonl`` (36 English system prompts, ~46 kB) so the benchmark needs no shared
+``promptslim/eval_sets/prompts.jsonl`` (36 English system prompts, ~46 kB) so the benchmark needs no shared
 data: ``test_tiktoken_baseline`` encodes them, ``test_compress_*`` compress them one by one.
 Report ``compress mean / tiktoken mean`` as the ratio; the issue's target is balanced >= 2 MB/s.
 A 4,000-token single prompt (the same prompts joined) is measured too.
@@ -17,7 +17,7 @@ import pytest
 from promptslim import compress_prompt, find_protected_spans, get_tokenizer
 
 PROMPTS = [json.loads(line)["prompt"] for line in
-           (Path(__file__).resolve().parents[1] / "eval_sets" / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
+           (Path(__file__).resolve().parents[1] / "promptslim" / "eval_sets" / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
            if line.strip()]
 MB = sum(len(p.encode("utf-8")) for p in PROMPTS) / 1e6
 TOK = get_tokenizer()
