@@ -10,7 +10,7 @@ from ..tokens import Tokenizer
 from ._chunks import Chunk
 from ._format import DEFAULT_TEMPLATE, render_chunk
 from ._pack import Doc
-from ._rankers import BM25Ranker, Ranker
+from ._rankers import BM25Ranker, HybridRanker, Ranker
 from ._score import ScoreParams, chunk_scores, normalize, sentence_scores
 from ._text import bm25_tokens
 
@@ -65,11 +65,20 @@ def split_doc(doc: Doc, tok: Tokenizer, backend: str) -> None:
     doc.sent_tokens = _count_each(tok, [text[a:b] for a, b in doc.spans])
 
 
-def _term_matrix(query: str, sent_tok: list[list[str]], rk: Ranker) -> dict[str, list[float]]:
+def _term_matrix(query: str, sent_tok: list[list[str]], rk: Ranker | None) -> dict[str, list[float]]:
     """BM25 score of every sentence for each query term alone (BM25 is a sum over query terms)."""
     if not isinstance(rk, BM25Ranker) or rk.backend == "bm25s":
         return {}
     return rk.term_scores(list(dict.fromkeys(bm25_tokens(query))), sent_tok)
+
+
+def _hybrid_parts(rk: Ranker) -> tuple[BM25Ranker, list[Ranker]] | None:
+    """For a hybrid of BM25 and other rankers: the BM25 part and the others, else None."""
+    if not isinstance(rk, HybridRanker):
+        return None
+    lexical = [r for r in rk.rankers if isinstance(r, BM25Ranker)]
+    others = [r for r in rk.rankers if not isinstance(r, BM25Ranker)]
+    return (lexical[0], others) if lexical and others else None
 
 
 class Scorer:
@@ -81,6 +90,7 @@ class Scorer:
         self.tok, self.backend = tok, backend
         self.sent_scores: dict[int, list[float]] = {}
         self.sent_tok: dict[int, list[list[str]]] = {}
+        self.sent_static: dict[int, list[float]] = {}  # non-lexical part of a hybrid's sentence score
         self.chunk_norm: list[float] = []
 
     def score_sentences(self, subset: Sequence[int]) -> None:
@@ -97,11 +107,22 @@ class Scorer:
             n = len(self.docs[d].spans)
             self.sent_tok[d] = sent_tok[pos:pos + n]
             pos += n
-        matrix = _term_matrix(self.query, sent_tok, self.rk)
+        # Sentences are scored by value, not by rank fusion: RRF over a pool of similar sentences
+        # flattens the scores. A hybrid averages its BM25 part (term by term, so query-term coverage
+        # still applies) with the mean of its other rankers' max-normalized scores.
+        hybrid = _hybrid_parts(self.rk)
+        matrix = _term_matrix(self.query, sent_tok, hybrid[0] if hybrid else self.rk)
+        static = [0.0] * len(sents)
+        share = 1.0
+        if hybrid and matrix:
+            share = 0.5
+            for other in hybrid[1]:
+                for k, v in enumerate(sentence_scores(self.query, sents, other, sent_tok)):
+                    static[k] += share * v / len(hybrid[1])
         if matrix:
             raw = [sum(col) for col in zip(*matrix.values(), strict=True)]
-            top = max(raw, default=0.0) or 1.0
-            scores = [x / top for x in raw]
+            top = (max(raw, default=0.0) or 1.0) / share
+            scores = [x / top + st for x, st in zip(raw, static, strict=True)]
         else:
             top = 1.0
             scores = sentence_scores(self.query, sents, self.rk, sent_tok)
@@ -110,6 +131,7 @@ class Scorer:
             doc = self.docs[d]
             n = len(doc.spans)
             self.sent_scores[d] = scores[pos:pos + n]
+            self.sent_static[d] = static[pos:pos + n]
             if matrix:
                 doc.sent_terms = [{t: col[k] / top for t, col in matrix.items() if col[k] > 0}
                                   for k in range(pos, pos + n)]
@@ -122,8 +144,11 @@ class Scorer:
         cn, ps = self.chunk_norm[d], self.sent_scores[d]
         lead = [p.lead_weight * cn if i == 0 else 0.0 for i in range(len(ps))]
         w = p.sentence_weight
-        # with per-term relevance, the packer adds the (coverage-weighted) sentence part itself
-        doc.sent_base = lead if doc.sent_terms else [w * x + b for x, b in zip(ps, lead, strict=True)]
+        # with per-term relevance, the packer adds the (coverage-weighted) lexical part itself
+        if doc.sent_terms:
+            doc.sent_base = [b + w * st for b, st in zip(lead, self.sent_static[d], strict=True)]
+        else:
+            doc.sent_base = [w * x + b for x, b in zip(ps, lead, strict=True)]
         doc.prior = (1 - w) * cn
         doc.sent_priority = [w * x + b + doc.prior for x, b in zip(ps, lead, strict=True)]
 
