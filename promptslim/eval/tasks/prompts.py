@@ -14,8 +14,9 @@ numbers, URLs, e-mails, placeholders, negated clauses and capitalised names of t
 there; the target is 1.0 at ``safe`` and ``balanced``), ``fact_retention_ws`` (the same on
 whitespace-normalised texts, because the metric joins a clause's words with single spaces and so
 misses facts split over aligned columns even in the original: see ``noop``), and
-``embedding_similarity`` (cosine of all-MiniLM-L6-v2 embeddings of original and output, only with
-the ``semantic`` extra; pass ``-p similarity=false`` to skip it).
+``embedding_similarity`` (cosine of the mean all-MiniLM-L6-v2 embeddings of ~120-word chunks of
+original and output, so that the whole prompt counts and not only the model's first 256 word
+pieces; only with the ``semantic`` extra; pass ``-p similarity=false`` to skip it).
 
 ``python -m promptslim.eval.tasks.prompts [--limit N]`` prints median and mean savings and the
 metrics per suite and method.
@@ -31,7 +32,7 @@ from typing import Any
 
 from ..core import Case, MethodOutput, Suite, register_suite, require_file
 
-__all__ = ["load_fabric", "load_awesome", "load_bbh", "score", "SUITES"]
+__all__ = ["load_fabric", "load_awesome", "load_bbh", "score", "whole_text_similarity", "SUITES"]
 
 FABRIC = "prompts/fabric-patterns.jsonl"
 AWESOME = "prompts/awesome-chatgpt-prompts.csv"
@@ -90,8 +91,40 @@ def score(original: str, out: str, state: Any = None) -> dict[str, float]:
         if fw is not None:
             metrics["fact_retention_ws"] = fw
     if state is not None and state.get("embedder") is not None:
-        metrics["embedding_similarity"] = state["embedder"].similarity(original, out) if out != original else 1.0
+        metrics["embedding_similarity"] = 1.0 if out == original else whole_text_similarity(
+            state["embedder"], original, out)
     return metrics
+
+
+def _chunks(text: str, words: int = 120) -> list[str]:
+    """Consecutive lines grouped into pieces of about ``words`` words (a long line is split)."""
+    out: list[str] = []
+    cur: list[str] = []
+    n = 0
+    for line in text.splitlines():
+        toks = line.split()
+        while toks:
+            take = toks[: words - n]
+            toks = toks[len(take):]
+            cur.extend(take)
+            n += len(take)
+            if n >= words:
+                out.append(" ".join(cur))
+                cur, n = [], 0
+    if cur:
+        out.append(" ".join(cur))
+    return out or [""]
+
+
+def whole_text_similarity(embedder: Any, a: str, b: str) -> float:
+    """Cosine of the mean chunk embeddings of ``a`` and ``b``: the embedding model reads only its
+    first 256 word pieces, so embedding a long prompt whole would ignore everything after them."""
+    import numpy as np
+
+    va = embedder.embed_matrix(_chunks(a)).mean(axis=0)
+    vb = embedder.embed_matrix(_chunks(b)).mean(axis=0)
+    denom = float(np.linalg.norm(va) * np.linalg.norm(vb)) or 1.0
+    return max(0.0, min(1.0, float(va @ vb) / denom))
 
 
 def _setup(params: Mapping[str, Any]) -> dict[str, Any]:
