@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from .result import Change
 from .spans import lower_same_length, overlaps, word_alternation
@@ -49,11 +49,9 @@ def level_rank(level: str) -> int:
         raise InputError(f"unknown compression level {level!r}; choose one of {', '.join(LEVELS)}") from None
 
 
-class PassFn(Protocol):
-    """A compression pass: pure, deterministic, never touching ``protected_spans``."""
-
-    def __call__(self, text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer, *,
-                 level: str = "balanced", **options: object) -> tuple[str, tuple[Change, ...]]: ...
+# A compression pass: ``pass_x(text, protected_spans, tokenizer, *, level="balanced", **options)
+# -> (new_text, changes)``; pure, deterministic, never touching ``protected_spans``.
+PassFn = Callable[..., tuple[str, tuple[Change, ...]]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,9 +88,9 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
     edits: list[Edit] = []
     for m in _TRAILING.finditer(text):
         edits.append(Edit(m.start(), m.end(), "", "layout", "trailing whitespace"))
-    m = _LEADING_BLANK.match(text)
-    if m and options.get("text_start", True):
-        edits.append(Edit(0, m.end(), "", "layout", "leading blank lines"))
+    lead = _LEADING_BLANK.match(text)
+    if lead and options.get("text_start", True):
+        edits.append(Edit(0, lead.end(), "", "layout", "leading blank lines"))
     tail = len(text.rstrip(" \t\r\n"))
     if text.count("\n", tail) >= 2 and options.get("text_end", True):
         nl = "\r\n" if "\r" in text[tail:] else "\n"
@@ -123,7 +123,7 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
             a, b = m.start(), m.end() - 1
             k = text.find("\n", b)
             rest = text[b:k if k >= 0 else n]
-            if (m.group(3).endswith(":") or rest.startswith(":") or not rest.strip()) and not overlaps(cons, a, b):
+            if (m.group(3).endswith(":") or rest.startswith(":") or not rest.strip()) and not overlaps(cons or (), a, b):
                 edits.append(Edit(a + len(m.group(1)), b, m.group(3), "layout", "emphasis on a line label"))
     for m in _TRIPLE_EMPHASIS.finditer(text):
         edits.append(Edit(m.start(), m.end(), f"**{m.group(1)}**", "layout", "doubled emphasis"))

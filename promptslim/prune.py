@@ -121,9 +121,9 @@ def _example_blocks(text: str) -> tuple[Span, ...]:
     paras.append((pos, len(text)))
     labels: dict[str, list[Span]] = {}
     for a, b in paras:
-        m = _BLOCK_LABEL.match(text, a, b)
-        if m:
-            labels.setdefault(m.group(1).lower(), []).append((a, b))
+        lab = _BLOCK_LABEL.match(text, a, b)
+        if lab:
+            labels.setdefault(lab.group(1).lower(), []).append((a, b))
     return tuple(sorted(p for group in labels.values() if len(group) > 1 for p in group))
 
 
