@@ -128,3 +128,19 @@ def test_llmlingua_needs_a_model() -> None:
 def test_unknown_backend() -> None:
     with pytest.raises(InputError, match="unknown compression backend"):
         compress_prompt("x", backend="magic")
+
+
+@pytest.mark.skipif(not HAS_LLMLINGUA, reason="the 'llmlingua' extra (llmlingua, torch) is not installed")
+def test_llmlingua2_eval_baseline(tiny_model: Path) -> None:
+    """With a local model the prompt suites run LLMLingua-2 as a baseline beside the rule levels."""
+    from promptslim.eval import Case
+    from promptslim.eval.runner import run_eval
+    from promptslim.eval.tasks.prompts import _suite
+
+    cases = [Case("p1", {"text": PROMPT}), Case("p2", {"text": PROMPT.replace("sea", "mountains")})]
+    suite = _suite("test-llmlingua", "tiny", lambda _d, _n: cases, llmlingua_model=str(tiny_model))
+    assert "llmlingua2" in suite.methods and "llmlingua2" in suite.baselines
+    report = run_eval([suite], methods=["llmlingua2"], params={"similarity": False}, progress=False)
+    assert not report.failures, report.failures
+    row = next(r for r in report.rows if r.method == "llmlingua2")
+    assert row.n == 2 and row.tokens_after < row.tokens_before and row.baseline

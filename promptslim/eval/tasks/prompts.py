@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,25 @@ def _baseline(kind: str, level: str) -> Any:
     return method
 
 
-def _suite(name: str, description: str, load: Any) -> Suite:
+def _llmlingua2(model: str) -> Any:
+    """LLMLingua-2 baseline at the size ``aggressive`` reached on the same prompt (needs a local model)."""
+    def method(case: Case, budget: float | None, params: Mapping[str, Any]) -> MethodOutput:
+        from ...compress import compress_prompt
+
+        text = case.data["text"]
+        target = compress_prompt(text, level="aggressive", max_chars=None, **_options(params)).savings
+        rate = max(0.05, min(1.0, target.after / target.before)) if target.before else 1.0
+        res = compress_prompt(text, level="safe", backend="llmlingua2", model=model, rate=rate, max_chars=None)
+        return MethodOutput(res.savings.before, res.savings.after, score(text, res.value, params.get("_state")),
+                            res.value)
+    return method
+
+
+def _suite(name: str, description: str, load: Any, llmlingua_model: str | None = None) -> Suite:
+    """A prompt-compression suite; with ``llmlingua_model`` (default ``$PROMPTSLIM_LLMLINGUA_MODEL``, a
+    local LLMLingua-2 model folder) it adds the ``llmlingua2`` baseline."""
+    model = llmlingua_model or os.environ.get("PROMPTSLIM_LLMLINGUA_MODEL") or None
+    extra = {"llmlingua2": _llmlingua2(model)} if model else {}
     return Suite(
         name=name,
         task="prompts",
@@ -186,11 +205,12 @@ def _suite(name: str, description: str, load: Any) -> Suite:
             "truncate": _baseline("truncate", "balanced"), "random_drop": _baseline("random", "balanced"),
             "truncate_aggr": _baseline("truncate", "aggressive"),
             "random_drop_aggr": _baseline("random", "aggressive"),
+            **extra,
         },
         budgets=(None,),
         needs_shared_data=True,
         primary_metric="fact_retention",
-        baselines=("noop", "truncate", "random_drop", "truncate_aggr", "random_drop_aggr"),
+        baselines=("noop", "truncate", "random_drop", "truncate_aggr", "random_drop_aggr", *extra),
         setup=_setup,
     )
 
