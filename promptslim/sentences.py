@@ -51,24 +51,20 @@ def _rule_spans(text: str) -> list[tuple[int, int]]:
                 k += 1
             if k < n and text[k].islower():
                 continue
-        seg_start = start
-        while seg_start < end and text[seg_start].isspace():
-            seg_start += 1
-        seg_end = end
-        while seg_end > seg_start and text[seg_end - 1].isspace():
-            seg_end -= 1
-        if seg_end > seg_start:
-            spans.append((seg_start, seg_end))
+        _add_trimmed(spans, text, start, end)
         start = end
-    seg_start = start
-    while seg_start < n and text[seg_start].isspace():
-        seg_start += 1
-    seg_end = n
-    while seg_end > seg_start and text[seg_end - 1].isspace():
-        seg_end -= 1
-    if seg_end > seg_start:
-        spans.append((seg_start, seg_end))
+    _add_trimmed(spans, text, start, n)
     return spans
+
+
+def _add_trimmed(spans: list[tuple[int, int]], text: str, a: int, b: int) -> None:
+    """Append ``text[a:b]`` without its surrounding whitespace, if anything is left."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        spans.append((a, b))
 
 
 _spacy_lock = threading.Lock()
