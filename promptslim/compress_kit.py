@@ -93,7 +93,7 @@ def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: st
     neighbouring edits are judged together. Edits that overlap an earlier accepted one, touch a
     ``protected`` span, or do not shorten the text by characters or tokens are dropped.
     """
-    enc = tokenizer.encoding
+    count = tokenizer.count_base
     out: list[str] = []
     changes: list[Change] = []
     pos = 0
@@ -120,7 +120,7 @@ def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: st
         ctx_right = text[e.end:right]
         before = ctx_left + text[e.start:e.end] + ctx_right
         after = ctx_left + e.replacement + ctx_right
-        saved = len(enc.encode_ordinary(before)) - len(enc.encode_ordinary(after))
+        saved = count(before) - count(after)
         if saved < min_saved or (saved == 0 and len(after) >= len(before)):
             continue
         out.append(text[pos:e.start])
@@ -136,6 +136,8 @@ def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: st
 
 
 _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|[A-Za-z][.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
+# line lead-in before a sentence-starting word, as fact checks read it (no letter markers)
+_NAME_LEAD = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
 _CLOSERS = "\"')]}\u201d\u2019*_"
 
 
@@ -161,20 +163,25 @@ def is_sentence_start(text: str, pos: int) -> bool:
 
 def is_name_position(text: str, pos: int) -> bool:
     """True when a capitalised word at ``pos`` reads as a name to fact-retention checks: it is not
-    at the start of the text, of a line or of a sentence (after ``.``, ``!``, ``?`` and a space),
-    or it continues a run of capitalised words ("Sigma Rule\\n\\nPlease"). Words after a list
-    marker or heading mark ("- Make", "## Give") count as names, so passes leave them alone."""
+    at the start of the text, of a line, of a list item or heading ("- Make", "## Give"), or of a
+    sentence (after ``.``, ``!``, ``?`` and a space), or it continues a run of capitalised words on
+    one line ("Sigma Rule")."""
     if not (text[pos:pos + 1].isupper() and text[pos + 1:pos + 2].islower()):
         return False
     k = pos
-    while k > 0 and text[k - 1].isspace():
+    while k > 0 and text[k - 1] in " \t":
         k -= 1
     j = k
     while j > 0 and text[j - 1].isalpha():
         j -= 1
-    if j < k and text[j].isupper() and text[j + 1:k].islower() and (j == 0 or not text[j - 1].isalnum()):
+    if j < k < pos and text[j].isupper() and text[j + 1:k].islower() and (j == 0 or not text[j - 1].isalnum()):
         return True  # continues a capitalised run
     if pos == 0 or text[pos - 1] == "\n":
+        return False
+    lo = max(0, pos - 64)
+    nl = text.rfind("\n", lo, pos)
+    ls = nl + 1 if nl >= 0 else (0 if lo == 0 else -1)
+    if ls >= 0 and _NAME_LEAD.fullmatch(text, ls, pos):
         return False
     return not (text[pos - 1].isspace() and pos >= 2 and text[pos - 2] in ".!?")
 

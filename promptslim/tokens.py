@@ -29,6 +29,7 @@ from typing import Any
 
 import tiktoken
 
+from ._bpe import LazyEncoding, write_shards
 from ._toml import load_package_toml
 from .errors import InputError, TokenizerDataError, UnknownModelError
 
@@ -49,8 +50,8 @@ DEFAULT_ENCODING: str = _TABLE["default_encoding"]
 OFFLINE_ENCODINGS = ("o200k_base", "cl100k_base")
 _OVERHEAD = _TABLE["chat_overhead"]
 
-_lock = threading.Lock()
-_encodings: dict[str, tiktoken.Encoding] = {}
+_lock = threading.RLock()
+_engines: dict[str, LazyEncoding] = {}
 _tokenizers: dict[tuple[str, float, str], Tokenizer] = {}
 _blob_info: dict[str, tuple[str, str]] = {}  # encoding name -> (blob url, expected sha256)
 
@@ -128,39 +129,91 @@ def _load_ranks(name: str, blob_url: str, expected_hash: str | None) -> dict[byt
     return ranks
 
 
+def _cache_stem(name: str, expected_hash: str) -> Path | None:
+    """Cache path stem for ``name``'s derived files, or None when the disk cache is off."""
+    if os.environ.get("PROMPTSLIM_CACHE_DIR", "").lower() in ("off", "0", "none"):
+        return None
+    st = (_bpe_openai_data_dir() / f"{name}.tiktoken.gz").stat()
+    return _cache_dir() / f"{name}-{expected_hash[:16]}-{st.st_size}-{st.st_mtime_ns}"
+
+
+def _ensure_shards(name: str, expected_hash: str | None, ranks: dict[bytes, int]) -> None:
+    """Write the sharded rank file the fast counter reads, if it is missing (best effort)."""
+    if not expected_hash:
+        return
+    try:
+        stem = _cache_stem(name, expected_hash)
+        if stem is not None:
+            path = stem.with_name(stem.name + ".shards")
+            if not path.exists():
+                write_shards(path, ranks)
+    except OSError:
+        pass
+
+
+def _read_shards(name: str, expected_hash: str | None) -> bytes | None:
+    """Bytes of the sharded rank file for ``name``, or None when there is none (yet)."""
+    if not expected_hash:
+        return None
+    try:
+        stem = _cache_stem(name, expected_hash)
+        return None if stem is None else stem.with_name(stem.name + ".shards").read_bytes()
+    except OSError:
+        return None
+
+
 def _build_encoding(name: str) -> tiktoken.Encoding:
     """Run tiktoken's own constructor for ``name`` with its loader pointed at the offline data.
 
     The constructor supplies pat_str, special tokens and the expected SHA-256; only the file source
     differs. The swap happens under ``_lock`` and is undone before returning.
     """
+    params, expected_hash = _encoding_params(name, load=True)
+    _ensure_shards(name, expected_hash, params["mergeable_ranks"])
+    return tiktoken.Encoding(**params)
+
+
+def _encoding_params(name: str, *, load: bool) -> tuple[dict[str, Any], str | None]:
+    """tiktoken's constructor arguments for ``name`` and the rank file's expected SHA-256.
+
+    With ``load=False`` the ranks are not read (``mergeable_ranks`` is empty): enough for the
+    pattern and special tokens.
+    """
     from tiktoken_ext import openai_public
 
     ctor = getattr(openai_public, name, None)
     if ctor is None or name not in OFFLINE_ENCODINGS:
         raise UnknownModelError(name, difflib.get_close_matches(name, OFFLINE_ENCODINGS), what="encoding")
+    seen: list[str | None] = []
 
     def offline_loader(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        return _load_ranks(name, blobpath, expected_hash)
+        seen.append(expected_hash)
+        return _load_ranks(name, blobpath, expected_hash) if load else {}
 
-    original = openai_public.load_tiktoken_bpe
-    openai_public.load_tiktoken_bpe = offline_loader  # type: ignore[assignment]
-    try:
-        params = ctor()
-    finally:
-        openai_public.load_tiktoken_bpe = original  # type: ignore[assignment]
-    return tiktoken.Encoding(**params)
+    with _lock:
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = offline_loader  # type: ignore[assignment]
+        try:
+            params = ctor()
+        finally:
+            openai_public.load_tiktoken_bpe = original  # type: ignore[assignment]
+    return params, (seen[0] if seen else None)
+
+
+def _engine(name: str) -> LazyEncoding:
+    """The process-wide lazy counter for encoding ``name``."""
+    eng = _engines.get(name)
+    if eng is None:
+        params, expected_hash = _encoding_params(name, load=False)
+        eng = LazyEncoding(name, params["pat_str"], lambda: _build_encoding(name),
+                           lambda: _read_shards(name, expected_hash))
+        with _lock:
+            eng = _engines.setdefault(name, eng)
+    return eng
 
 
 def _encoding(name: str) -> tiktoken.Encoding:
-    enc = _encodings.get(name)
-    if enc is None:
-        with _lock:
-            enc = _encodings.get(name)
-            if enc is None:
-                enc = _build_encoding(name)
-                _encodings[name] = enc
-    return enc
+    return _engine(name).encoding
 
 
 def seed_tiktoken_cache(cache_dir: str | os.PathLike[str], encodings: Iterable[str] = OFFLINE_ENCODINGS) -> Path:
@@ -207,14 +260,20 @@ def encoding_for_model(model: str) -> tuple[str, float, str]:
 class Tokenizer:
     """A named tiktoken encoding, optionally scaled to approximate a model without a public tokenizer.
 
-    Built once per process per (encoding, factor) and safe to share between threads: tiktoken's
-    encoder is immutable and releases the GIL.
+    Built once per process per (encoding, factor) and safe to share between threads. Counting does
+    not need tiktoken's full encoder for small amounts of text (see :mod:`promptslim._bpe`); the
+    encoder is built on first use of :attr:`encoding`, :meth:`encode` or :meth:`decode`.
     """
 
-    encoding: tiktoken.Encoding
+    engine: LazyEncoding
     name: str
     factor: float = 1.0
     note: str = ""
+
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        """tiktoken's encoder for this encoding (built on first use)."""
+        return self.engine.encoding
 
     @property
     def exact(self) -> bool:
@@ -241,12 +300,16 @@ class Tokenizer:
         """Number of tokens in ``text`` (scaled and rounded up for approximate tokenizers)."""
         if not text:
             return 0
-        n = len(self.encoding.encode_ordinary(text))
+        n = self.engine.count(text)
         return n if self.factor == 1.0 else math.ceil(n * self.factor)
 
+    def count_base(self, text: str) -> int:
+        """Exact count in the underlying encoding, never scaled: for differences and comparisons."""
+        return self.engine.count(text)
+
     def count_many(self, texts: Sequence[str]) -> list[int]:
-        """Counts for many texts at once, encoded in tiktoken's thread pool."""
-        counts = [len(t) for t in self.encoding.encode_ordinary_batch(list(texts))]
+        """Counts for many texts at once (large batches in tiktoken's thread pool)."""
+        counts = self.engine.count_many(texts)
         return counts if self.factor == 1.0 else [math.ceil(n * self.factor) for n in counts]
 
     def count_messages(self, messages: Sequence[Mapping[str, Any]], *, reply_priming: bool = True) -> int:
@@ -315,7 +378,7 @@ def get_tokenizer(model: str | Tokenizer | None = None, encoding: str | None = N
     key = (name, factor, note)
     tok = _tokenizers.get(key)
     if tok is None:
-        tok = Tokenizer(_encoding(name), name, factor, note)
+        tok = Tokenizer(_engine(name), name, factor, note)
         with _lock:
             tok = _tokenizers.setdefault(key, tok)
     return tok
@@ -358,15 +421,14 @@ def count_text_stream(pieces: Iterable[str], tokenizer: Tokenizer | None = None)
     Pieces are cut only at certain pre-token boundaries, so the total equals counting the joined text.
     """
     tok = tokenizer or get_tokenizer()
-    enc = tok.encoding
     total = 0
     buf = ""
     for piece in pieces:
         buf += piece
         cut = _safe_split(buf)
         if cut:
-            total += len(enc.encode_ordinary(buf[:cut]))
+            total += tok.count_base(buf[:cut])
             buf = buf[cut:]
     if buf:
-        total += len(enc.encode_ordinary(buf))
+        total += tok.count_base(buf)
     return total if tok.factor == 1.0 else math.ceil(total * tok.factor)

@@ -340,8 +340,8 @@ def simulate_cache(
     ttl_s = ttl_seconds(ttl, rules)
     rates = model_rates(model if "/" in model or provider is None else f"{rules.provider}/{model}")
     plain = get_tokenizer(model)
-    tok = _MemoTokenizer(plain.encoding, plain.name, plain.factor, plain.note)
-    base_tok = _MemoTokenizer(plain.encoding, plain.name)
+    tok = _MemoTokenizer(plain.engine, plain.name, plain.factor, plain.note)
+    base_tok = _MemoTokenizer(plain.engine, plain.name)
     factor = tok.factor
     read = rates.cache_read if rates.cache_read is not None else rates.input * rules.read_multiplier
     if rules.mechanism == "prefix":

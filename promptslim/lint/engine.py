@@ -72,8 +72,8 @@ class Context:
         end = _boundary_after(text, hi)
         window = text[start:end]
         shifted = [(a - start, b - start, rep) for a, b, rep in edits]
-        enc = self.tokenizer.encoding
-        raw = len(enc.encode_ordinary(window)) - len(enc.encode_ordinary(apply_edits(window, shifted)))
+        count = self.tokenizer.count_base
+        raw = count(window) - count(apply_edits(window, shifted))
         return raw if self.tokenizer.factor == 1.0 else round(raw * self.tokenizer.factor)
 
     def protected(self, seg_index: int) -> tuple[tuple[int, int], ...]:
