@@ -35,6 +35,7 @@ from .compress_kit import (
     match_case,
     removal_edit,
 )
+from .compress_markup import pass_markup
 from .prune import pass_duplicates, pass_prune
 from .result import Change
 from .spans import find_constraint_spans, overlaps
@@ -44,6 +45,7 @@ __all__ = [
     "PASSES",
     "PASS_ORDER",
     "pass_layout",
+    "pass_markup",
     "pass_verbose",
     "pass_filler",
     "pass_role_adjectives",
@@ -143,15 +145,13 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
 
 
 def _between_capitals(text: str, a: int, b: int) -> bool:
-    """True when ``text[a:b]`` is whitespace inside a run of capitalised words (a name, as fact
-    checks read it: "Key Points\\n\\nThe"), looking at most two line breaks each way."""
+    """True when ``text[a:b]`` is whitespace inside a run of capitalised words on one line (a name,
+    as fact checks read it: "Key  Points")."""
     if not text[a:b].isspace():
         return False
     i = a
-    lines = 0
     while i > 0 and text[i - 1].isspace():
-        lines += text[i - 1] == "\n"
-        if lines > 2:
+        if text[i - 1] in "\r\n":
             return False
         i -= 1
     if i == 0 or not text[i - 1].islower():
@@ -162,10 +162,8 @@ def _between_capitals(text: str, a: int, b: int) -> bool:
     if not text[k].isupper():
         return False
     j = b
-    lines = 0
     while j < len(text) and text[j].isspace():
-        lines += text[j] == "\n"
-        if lines > 2:
+        if text[j] in "\r\n":
             return False
         j += 1
     return text[j:j + 1].isupper() and text[j + 1:j + 2].islower()
@@ -376,6 +374,7 @@ def _joined(text: str, w1: re.Match[str], w2: re.Match[str], spaces_only: bool =
 
 PASSES: dict[str, PassFn] = {
     "layout": pass_layout,
+    "markup": pass_markup,
     "verbose": pass_verbose,
     "filler": pass_filler,
     "role_adjectives": pass_role_adjectives,
@@ -385,7 +384,7 @@ PASSES: dict[str, PassFn] = {
 
 # Which passes each level runs, in order.
 PASS_ORDER: dict[str, tuple[str, ...]] = {
-    "safe": ("layout", "verbose"),
-    "balanced": ("layout", "verbose", "filler", "duplicates"),
-    "aggressive": ("layout", "verbose", "filler", "role_adjectives", "duplicates", "prune"),
+    "safe": ("layout", "markup", "verbose"),
+    "balanced": ("layout", "markup", "verbose", "filler", "duplicates"),
+    "aggressive": ("layout", "markup", "verbose", "filler", "role_adjectives", "duplicates", "prune"),
 }

@@ -36,7 +36,7 @@ def value(text: str, level: str = "balanced", **kw: object) -> str:
 
 def test_public_api() -> None:
     assert promptslim.compress_prompt is compress_prompt
-    assert set(promptslim.COMPRESSION_PASSES) == {"layout", "verbose", "filler", "role_adjectives",
+    assert set(promptslim.COMPRESSION_PASSES) == {"layout", "markup", "verbose", "filler", "role_adjectives",
                                                   "duplicates", "prune"}
     assert callable(promptslim.find_protected_spans)
     for order in PASS_ORDER.values():
@@ -47,7 +47,8 @@ def test_public_api() -> None:
 def test_pass_changes_are_spans_of_the_pass_input(name: str) -> None:
     text = ("I want you to act as a highly experienced, world-class, expert consultant.  \n\n\n\n"
             "In order to help, please note that the answer must be short. Thank you!\n"
-            "Keep every answer under the word limit please.\nKeep every answer under the word limit please.\n")
+            "Keep every answer under the word limit please.\nKeep every answer under the word limit please.\n"
+            "- \U0001F680 the *final* answer, e.g., a poem\n")
     new, changes = PASSES[name](text, find_protected_spans(text), TOK, level="aggressive")
     assert changes, name
     out, pos = [], 0
@@ -129,10 +130,16 @@ def test_negations_and_constraints_stay_with_their_clause() -> None:
     assert fact_retention(text, value(text)) == 1.0
 
 
-def test_names_after_list_markers_are_left_alone() -> None:
-    # fact checks read "- Make" as a name: the rewrite would lose it
-    assert value("- Make a list of the key points.") == "- Make a list of the key points."
-    assert value("Make a list of the key points.") == "List the key points."
+def test_list_item_starts_are_sentence_starts_but_names_stay() -> None:
+    # the first word of a list item or heading starts a sentence (fact checks agree); a capitalised
+    # word inside the item is a name and stays
+    for text, want in (("- Make a list of the key points.", "- List the key points."),
+                       ("## Make a list of the key points", "## List the key points"),
+                       ("Make a list of the key points.", "List the key points.")):
+        assert value(text) == want
+        assert fact_retention(text, want) in (None, 1.0)
+    text = "- Ask Make A List Ltd. to make a list of the key points."
+    assert "Make A List Ltd." in value(text) and fact_retention(text, value(text)) == 1.0
 
 
 def test_layout() -> None:

@@ -71,12 +71,36 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?%?")
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{[A-Za-z_][\w.]*\}|\$\{[^}]+\}")
 _NEGATION = re.compile(r"\b(?:not|never|no|don't|do not|doesn't|does not|cannot|can't|won't|must not|"
                        r"mustn't|shouldn't|should not|avoid|nor|without|only)\b[^.!?\n]{0,40}", re.I)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<!\n)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+# a run of capitalised words on one line (a name never spans a line break)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<!\n)\b[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)*")
+# what may stand between a line start and its first word: indentation, list markers ("-", "*",
+# "1."), heading marks, quote marks and an opening emphasis; the word after them starts a sentence
+_LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
+_FIRST_WORD = re.compile(r"[A-Z][a-z]+[ \t]*")
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised runs that are not at a sentence start: a run's first word at the start of a
+    line, list item or heading ("- Provide ...", "## Goal") is a sentence start, so only the rest
+    of the run (if any) counts."""
+    out = []
+    for m in _NAME.finditer(text):
+        a = m.start()
+        ls = text.rfind("\n", 0, a) + 1
+        if ls < a and _LINE_LEAD.fullmatch(text, ls, a):
+            first = _FIRST_WORD.match(text, a)
+            rest = text[first.end():m.end()] if first else ""
+            if rest:
+                out.append(rest)
+            continue
+        out.append(m.group(0))
+    return out
 
 
 def extract_facts(text: str) -> dict[str, list[str]]:
     """Surface facts a compressor must keep: numbers, URLs, e-mails, placeholders, negated clauses,
-    capitalised names (mid-sentence capitalised words, so sentence starts are not counted)."""
+    capitalised names (mid-sentence capitalised words on one line, so sentence starts, line starts
+    and list-item or heading starts are not counted)."""
     negs = []
     for m in _NEGATION.finditer(text):
         words = m.group(0).split()
@@ -90,7 +114,7 @@ def extract_facts(text: str) -> dict[str, list[str]]:
         "email": emails,
         "placeholder": _PLACEHOLDER.findall(text),
         "negation": negs,
-        "name": [n for n in (m.group(0) for m in _NAME.finditer(stripped)) if not _common_word(n)],
+        "name": [n for n in _names(stripped) if not _common_word(n)],
     }
 
 
