@@ -19,20 +19,16 @@ __all__ = ["check_dynamic_before_static", "check_cache_minimum", "check_unstable
 
 
 def _cache_api(name: str) -> Any:
-    """A function of the cache package (public name first, then its implementation module)."""
-    from .. import cache
+    """A function of the cache package's text-splitting module (imported alone: the linter needs
+    neither the layout builder nor the simulator)."""
+    from ..cache import _textsplit
 
-    fn = getattr(cache, name, None)
-    if fn is None:
-        from ..cache import _textsplit
-
-        fn = getattr(_textsplit, name)
-    return fn
+    return getattr(_textsplit, name)
 
 
 def _dynamic_spans(ctx: Context, si: int) -> list[Any]:
     """``find_dynamic_spans`` of a segment, computed once for PS201 and PS202."""
-    from ..cache import find_dynamic_spans
+    from ..cache._detect import find_dynamic_spans
 
     return ctx.cached(("dynamic", si), lambda: find_dynamic_spans(ctx.doc.segments[si].text))  # type: ignore[no-any-return]
 
@@ -62,7 +58,7 @@ def check_dynamic_before_static(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def check_cache_minimum(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """One informational finding when the static prefix is short of the provider's cacheable minimum
     although the whole prompt reaches it (dynamic content is in the way), or comes within half of it."""
-    from ..cache import cacheable_minimum
+    from ..cache._providers import cacheable_minimum
 
     try:
         minimum = cacheable_minimum(ctx.config.model)
@@ -95,7 +91,7 @@ def check_cache_minimum(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def check_unstable_ordering(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """Chat files only: tools not sorted by name or named twice (``tool_order_issues``), and JSON objects
     in message contents whose keys are unsorted (``find_unsorted_json``, fixed by ``sort_json_in_text``)."""
-    from ..cache import find_unsorted_json, sort_json_in_text, tool_name, tool_order_issues
+    from ..cache._stability import find_unsorted_json, sort_json_in_text, tool_name, tool_order_issues
 
     doc = ctx.doc
     if doc.kind != "messages":

@@ -151,7 +151,8 @@ def _compact_schema_tokens(ctx: Context, value: Any) -> int | None:
     from ..schema import compact_schema
 
     try:
-        return ctx.count(compact_schema(value, "json-min", tokenizer=ctx.tokenizer).instructions)
+        compact = compact_schema(value, "json-min", tokenizer=ctx.tokenizer, check_schema=False)
+        return ctx.count(compact.instructions)
     except (PromptslimError, ValueError, TypeError, KeyError, RecursionError):
         return None  # a schema the compactor cannot take: report the minified saving only
 

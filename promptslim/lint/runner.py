@@ -136,6 +136,7 @@ def _lint_many(todo: list[str], cfg: LintConfig, tok: Tokenizer, fix: bool, unsa
         return [lint_file(p, cfg, tok, fix=fix, unsafe_fixes=unsafe, diff=diff) for p in todo]
     from concurrent.futures import ProcessPoolExecutor
 
+    tok.encoding  # noqa: B018 - build tiktoken's encoder once here; forked workers inherit it
     _WORKER.update(config=cfg, tokenizer=tok)  # inherited by the forked workers, never pickled
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:

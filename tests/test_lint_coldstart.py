@@ -1,0 +1,49 @@
+"""What a cold `promptslim lint` run loads: the second run on a machine (disk caches filled) must not
+build tiktoken's full encoder or import jsonschema / genai-prices for an ordinary prompt file.
+
+These are structural checks (which modules load), not timings: the speed itself is measured in
+benchmarks/bench_lint.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "promptslim" / "examples" / "support_agent.prompt"
+
+PROBE = """
+import json, sys
+sys.argv = ["promptslim", "lint", "--no-cache", sys.argv[1]]
+from promptslim.cli import main
+try:
+    code = main()
+except SystemExit as exc:
+    code = exc.code
+from promptslim import tokens
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"jsonschema", "genai_prices", "torch", "spacy"})
+built = sorted(name for name, eng in tokens._engines.items() if eng.built)
+sys.stderr.write(json.dumps({"code": code, "heavy": heavy, "built": built}) + "\\n")
+"""
+
+
+def _probe(path: Path, cache: Path) -> dict:
+    env = {"PROMPTSLIM_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "HOME": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, env=env,
+                          cwd=path.parent)
+    return json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+def test_second_run_loads_nothing_heavy(tmp_path: Path) -> None:
+    prompt = tmp_path / "p.prompt"
+    prompt.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = _probe(prompt, cache)
+    second = _probe(prompt, cache)
+    assert first["code"] == second["code"] == 1  # the example has findings
+    assert first["built"] == ["o200k_base"]  # first run on a machine: builds and caches the rank shards
+    assert second["built"] == []
+    assert second["heavy"] == []
