@@ -47,3 +47,28 @@ def test_second_run_loads_nothing_heavy(tmp_path: Path) -> None:
     assert first["built"] == ["o200k_base"]  # first run on a machine: builds and caches the rank shards
     assert second["built"] == []
     assert second["heavy"] == []
+
+
+def test_output_constraint_patterns_joined_keep_their_meaning() -> None:
+    """PS303 joins its patterns into one search over lower-cased text; upper-case literals keep
+    ignoring case, and patterns that cannot be joined fall back to one search each."""
+    from promptslim.lint.checks_structure import _constraint_rx
+
+    joined = _constraint_rx((r"\bin json\b", r"Answer In \d+ Words"))
+    assert joined is not None
+    assert joined.search("reply in json only.") and joined.search("answer in 50 words")
+    assert not joined.search("answer in many words")
+    assert _constraint_rx(("(?i)json", "bar")) is None  # global flag mid-pattern: not joinable
+
+
+def test_ps303_honours_patterns_that_cannot_be_joined(tmp_path: Path) -> None:
+    from promptslim.lint import lint_text
+    from promptslim.lint.config import load_config
+
+    (tmp_path / "promptslim.toml").write_text(
+        '[lint.options.PS303]\npatterns = ["(?i)REPLY BRIEFLY"]\nmin_prompt_tokens = 1\n', encoding="utf-8")
+    cfg = load_config(tmp_path / "promptslim.toml")
+    text = "You are a helpful assistant for the billing team. Reply briefly."
+    assert not [f for f in lint_text(text, config=cfg) if f.code == "PS303"]
+    assert [f for f in lint_text("You are a helpful assistant for the billing team.", config=cfg)
+            if f.code == "PS303"]
