@@ -98,7 +98,7 @@ def compress_prompt(
             k = len({c.location for c in changes}) + 1
             changes.extend(dataclasses.replace(c, location=f"pass {k} (llmlingua2)") for c in ch)
             cur = new
-    after = tok.count(cur)
+    after = tok.count(cur) if changes else before
     if after > before:  # never longer: a pathological interaction of edits; give the input back
         return Result(text, Savings(before, before, tok.name, tok.exact), ())
     return Result(cur, Savings(before, after, tok.name, tok.exact), tuple(changes))

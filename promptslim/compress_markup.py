@@ -101,7 +101,7 @@ def _markup_edits(text: str, rank: int, whole: bool) -> list[Edit]:
                 new = _delimiter_row(m.group())
                 if new != m.group():
                     edits.append(Edit(m.start(), m.end(), new, "layout", "table delimiter row"))
-    if "," in text:
+    if ".," in text:
         for m in comma_re.finditer(text):
             edits.append(Edit(m.end(1), m.end(1) + 1, "", "layout", f"comma after {m.group(1)!r}"))
     if rank >= 1 and not text.isascii():

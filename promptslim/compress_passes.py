@@ -38,7 +38,7 @@ from .compress_kit import (
 from .compress_markup import pass_markup
 from .prune import pass_duplicates, pass_prune
 from .result import Change
-from .spans import find_constraint_spans, overlaps
+from .spans import find_constraint_spans, lower_same_length, overlaps, word_alternation
 from .tokens import Tokenizer
 
 __all__ = [
@@ -174,7 +174,7 @@ def _between_capitals(text: str, a: int, b: int) -> bool:
 
 
 @cache
-def _verbose_table() -> PhraseTable:
+def _verbose_entries() -> tuple[PhraseEntry, ...]:
     raw = load_package_toml("rules/verbose_phrases.toml")
     entries = []
     for level, table in raw.items():
@@ -188,11 +188,17 @@ def _verbose_table() -> PhraseTable:
                     not_after=frozenset(value.get("not_after", ())),
                     not_before=frozenset(value.get("not_before", ())),
                 ))
-    return PhraseTable(entries)
+    return tuple(entries)
 
 
 @cache
-def _filler_table() -> PhraseTable:
+def _verbose_table(rank: int = 2) -> PhraseTable:
+    """The verbose-phrase table with the entries up to level ``rank`` (a smaller table scans faster)."""
+    return PhraseTable(e for e in _verbose_entries() if e.level <= rank)
+
+
+@cache
+def _filler_entries() -> tuple[PhraseEntry, ...]:
     raw = load_package_toml("rules/filler.toml")["filler"]
     entries = []
     for row in raw:
@@ -206,7 +212,14 @@ def _filler_table() -> PhraseTable:
                 not_before=frozenset(row.get("not_before", ())),
                 after_comma=bool(row.get("after_comma", False)),
             ))
-    return PhraseTable(entries)
+    return tuple(entries)
+
+
+@cache
+def _filler_table(rank: int = 2) -> PhraseTable:
+    """The filler table with the entries up to level ``rank`` ("and" after a comma, intensifiers
+    and the like are aggressive-only and would otherwise be candidates at every level)."""
+    return PhraseTable(e for e in _filler_entries() if e.level <= rank)
 
 
 def _has_inner_capital(matched: str, at_start: bool) -> bool:
@@ -256,7 +269,7 @@ def pass_verbose(text: str, protected_spans: Sequence[Span], tokenizer: Tokenize
                  **options: Any) -> tuple[str, tuple[Change, ...]]:
     """Verbose phrases -> plain equivalents from ``rules/verbose_phrases.toml``
     ("in order to" -> "to", "due to the fact that" -> "because"), case kept at sentence starts."""
-    return _phrase_pass(text, protected_spans, tokenizer, _verbose_table(), level, "verbose", constraint_spans)
+    return _phrase_pass(text, protected_spans, tokenizer, _verbose_table(level_rank(level)), level, "verbose", constraint_spans)
 
 
 def pass_filler(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer, *,
@@ -264,7 +277,7 @@ def pass_filler(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
                 **options: Any) -> tuple[str, tuple[Change, ...]]:
     """Filler and politeness from ``rules/filler.toml`` ("please", "I would like you to",
     "Thank you!"), deleted cleanly; intensifiers such as "really" only at ``aggressive``."""
-    return _phrase_pass(text, protected_spans, tokenizer, _filler_table(), level, "filler", constraint_spans)
+    return _phrase_pass(text, protected_spans, tokenizer, _filler_table(level_rank(level)), level, "filler", constraint_spans)
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,8 +331,28 @@ _STACK_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _STACK_SEP = re.compile(r"[ \t]*,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]+")
 
 
+@cache
+def _stack_word_re(adjs: frozenset[str], ints: frozenset[str]) -> re.Pattern[str]:
+    """Any role adjective or intensifier as a whole word (for the quick check), built on first use."""
+    return re.compile(word_alternation(sorted(adjs | ints), r"-", word_chars="a-z0-9_-"))
+
+
+def _may_stack(text: str, adjs: frozenset[str], ints: frozenset[str]) -> bool:
+    """Quick check: two adjective/intensifier words next to each other, separated as in a stack
+    (spaces, a comma, "and"). Most texts have none, which skips the word-by-word scan."""
+    low = " " + lower_same_length(text)
+    prev_end = -1
+    for m in _stack_word_re(adjs, ints).finditer(low):
+        if prev_end >= 0 and _STACK_SEP.fullmatch(low, prev_end, m.start(1)):
+            return True
+        prev_end = m.end(1)
+    return False
+
+
 def _adjective_stacks(text: str, adjs: frozenset[str], ints: frozenset[str]) -> list[tuple[int, int, str, str]]:
     """``(start, end, article, kept_adjective)`` of every stack of 2+ role adjectives before a noun."""
+    if not _may_stack(text, adjs, ints):
+        return []
     out = []
     words = [m for m in _STACK_WORD.finditer(text) if m.group() != "and"]
     i = 0
