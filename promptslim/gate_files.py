@@ -39,8 +39,9 @@ __all__ = [
 ]
 
 GATE: dict[str, Any] = load_package_toml("data/gate.toml")
-_TEXT = frozenset(GATE["files"]["text_suffixes"])
-_MESSAGE = frozenset(GATE["files"]["message_suffixes"])
+_KINDS: dict[str, str] = load_package_toml("data/prompt_files.toml")["suffixes"]
+_TEXT = frozenset(s for s, kind in _KINDS.items() if kind in ("text", "jinja"))
+_MESSAGE = frozenset(s for s, kind in _KINDS.items() if kind in ("json", "yaml"))
 _SKIP = frozenset(GATE["files"]["skip_dirs"])
 _QUANTUM = Decimal("1e-10")
 _MTOK = Decimal(1_000_000)

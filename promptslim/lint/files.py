@@ -25,7 +25,7 @@ from .findings import FileError
 __all__ = ["SUFFIXES", "file_kind", "iter_files", "load_document", "DocumentError", "SkipFile"]
 
 _DATA = load_package_toml("data/lint.toml")
-SUFFIXES: dict[str, str] = dict(_DATA["suffixes"])
+SUFFIXES: dict[str, str] = dict(load_package_toml("data/prompt_files.toml")["suffixes"])
 
 _JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _SUPPRESS = re.compile(r"\{#-?\s*promptslim:\s*(ignore-file|ignore)\s*(?:\[([^\]]*)\])?\s*-?#\}")
