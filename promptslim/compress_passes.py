@@ -327,6 +327,7 @@ def pass_role_adjectives(text: str, protected_spans: Sequence[Span], tokenizer: 
     return apply_edits(text, edits, tokenizer, "role_adjectives", protected=protected_spans)
 
 
+_MAX_STACK = 12  # words (adjectives and intensifiers) looked at from a stack's first word
 _STACK_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _STACK_SEP = re.compile(r"[ \t]*,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]+")
 
@@ -366,7 +367,7 @@ def _adjective_stacks(text: str, adjs: frozenset[str], ints: frozenset[str]) -> 
         j = i
         items = 0
         last_adj = -1
-        while j < n:
+        while j < n and j - i < _MAX_STACK:  # bounded: a run of adjectives without a noun stays linear
             wj = words[j].group().lower()
             if wj in ints and j + 1 < n and _joined(text, words[j], words[j + 1], spaces_only=True):
                 j += 1

@@ -148,6 +148,41 @@ def test_layout() -> None:
     assert out == "---\nname: x\n---\n# Title\n\nText with spaces.\n\nMore\n=====\n\n- Scope: all\n"
 
 
+def test_markup_by_level() -> None:
+    text = ("## \U0001F3AF Goal \U0001F680\n- \u2705 Do this\n- \u274c Not that\n- \U0001F1EB\U0001F1F7 French\n"
+            "- \U0001F525 **Fast** and *clean*, e.g., quick\n| a | b |\n| --- | :---: |\n| 1 | 2 |\n"
+            "**Never share** keys.\n")
+    safe, balanced, aggressive = (value(text, lv) for lv in ("safe", "balanced", "aggressive"))
+    assert "|-|:-:|" in safe and "e.g. quick" in safe and "\U0001F3AF" in safe
+    # decorative emoji go at balanced; check marks, crosses and flags carry meaning and stay
+    assert balanced.startswith("## Goal\n- \u2705 Do this\n- \u274c Not that\n- \U0001F1EB\U0001F1F7 French\n- **Fast**")
+    # emphasis, bullets and heading marks go at aggressive; emphasis on a constraint stays
+    assert aggressive.startswith("Goal\n\u2705 Do this\n\u274c Not that\n") and "Fast and clean" in aggressive
+    assert "**Never share** keys." in aggressive
+    for out in (safe, balanced):
+        assert fact_retention(text, out) == 1.0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=12),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=4), st.sampled_from(LEVELS_ALL := ("safe", "balanced", "aggressive")))
+def test_json_prompt_whitespace_goes_data_stays(obj: dict[str, object], level: str) -> None:
+    text = json.dumps(obj, indent=2, ensure_ascii=False)
+    res = compress_prompt(text, level=level)
+    assert res.savings.after <= res.savings.before
+    if level != "aggressive":
+        assert json.loads(res.value) == obj
+        assert value(res.value, level) == res.value
+    if "\n  " in text and level == "safe":
+        assert res.savings.after < res.savings.before
+
+
 def test_layout_keeps_indentation_and_code() -> None:
     text = "Steps:\n  - indented  item\n```\ncode   with   spaces  \n\n\n\n```\n"
     out = value(text)
@@ -265,6 +300,8 @@ PIECES = [
     "<tag>", "Hello,", "highly experienced", "world-class", "expert", "consultant", "Acme", ".", ",", "!",
     "?", ":", "- ", "# ", "**", "**Label:**", "\n", "\n\n\n", "  ", "\t", "---", "```", "Q:", "A:",
     "Keep answers short and clear.", "Keep answers short and clear.", "\r\n",
+    "\U0001F680 ", "\u2705", "\u274c ", "| a | b |", "| --- | :---: |", "*", "*Tip*", "e.g.,", "You will",
+    "all of the", "## ", "\u2022 ", "\U0001F1EB\U0001F1F7",
 ]
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map(" ".join) | \
     st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
@@ -307,7 +344,9 @@ def test_adversarial_inputs_finish() -> None:
         from promptslim import compress_prompt
         cases = ["a" * 100_000, "(" * 100_000, "[" * 50_000 + "]", "please " * 15_000, "{" * 100_000,
                  "**" * 50_000, "- " * 50_000, "\\n" * 100_000, " " * 100_000 + "x", "in order " * 12_000,
-                 "the " * 25_000, "A. " * 30_000, "`" * 100_000, '"' * 100_001]
+                 "the " * 25_000, "A. " * 30_000, "`" * 100_000, '"' * 100_001, "[" * 100_000 + "]" * 100_000,
+                 "\U0001F680" * 50_000 + " x", "| --- " * 20_000, "*a" * 50_000, "e.g.," * 20_000,
+                 "# " * 50_000 + "\U0001F680", "**x" * 30_000, "highly expert " * 10_000]
         for text in cases:
             for level in ("balanced", "aggressive"):
                 compress_prompt(text, level=level)
