@@ -43,7 +43,9 @@ _TRAILING_EMOJI = re.compile(rf"[ \t]+{_EMOJI_RUN}(?:[ \t]*{_EMOJI_RUN})*[ \t]*\
 _DELIM_ROW = re.compile(r"(?m)^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*(?=\r?$)")
 _BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]{1,300}?)(?<=[^\s*])\*\*")
 _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,200}?)(?<=[^\s*])\*(?![\w*])")
-_BULLET = re.compile(r"(?m)^([ \t]*)[-*+\u2022][ \t]+(?=[^\s\-*+#>|\[])")
+# a bullet before a word or bold text (not before another marker, a quote, a table or a checkbox)
+_BULLET = re.compile(r"(?m)^([ \t]*)[-*+\u2022][ \t]+(?=\*\*|[^\s\-*+#>|\[]|\[(?![ xX]\]))")
+_INDENT = re.compile(r"(?m)^ +(?=[^ \t\r\n])")
 _HEADING_MARK = re.compile(r"(?m)^[ \t]{0,3}(#{1,6}[ \t]+)(?=\S)")
 # a JSON string literal or a run of whitespace (only used on text that parsed as JSON)
 _JSON_LEX = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\r\n]+')
@@ -123,7 +125,22 @@ def _markup_edits(text: str, rank: int, whole: bool) -> list[Edit]:
         if "#" in text:
             for m in _HEADING_MARK.finditer(text):
                 edits.append(Edit(m.start(1), m.end(1), "", "layout", "heading mark"))
+        if whole and "\n " in text:
+            edits.extend(_indent_edits(text))
     return edits
+
+
+def _indent_edits(text: str) -> list[Edit]:
+    """Indentation by nesting depth: the k-th smallest indentation width of the text becomes k
+    spaces (a one-space indent costs no token: " word" is one token). Relative nesting, and so the
+    structure, is kept; only done on the whole text, so that every line maps the same way."""
+    found = list(_INDENT.finditer(text))
+    widths = sorted({len(m.group()) for m in found})
+    if not widths or widths[-1] == len(widths):
+        return []
+    rank = {w: i + 1 for i, w in enumerate(widths)}
+    return [Edit(m.start(), m.end(), " " * rank[len(m.group())], "layout", "indentation")
+            for m in found if rank[len(m.group())] < len(m.group())]
 
 
 def _touches(protected: Sequence[Span], e: Edit) -> bool:

@@ -74,7 +74,7 @@ _TRIPLE_EMPHASIS = re.compile(r"\*\*\*([^*\n]{1,300})\*\*\*")
 # bold on a label that starts a line or list item ("- **Scope:** ..." or a line "**Rules:**"):
 # the line structure and the colon already mark it
 _LABEL_EMPHASIS = re.compile(
-    r"\n([ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+)?)(\*\*|__)([^*_\n]{1,120}?)\2"
+    r"\n([ \t]*(?:>[ \t]*)*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+)?)(\*\*|__|\*|_)([^*_\n]{1,120}?)\2"
 )
 
 
@@ -82,7 +82,8 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
                 level: str = "balanced", **options: Any) -> tuple[str, tuple[Change, ...]]:
     """Whitespace and decoration waste: trailing spaces, runs of blank lines, runs of inner
     spaces, decorative separator lines, emphasis inside headings and doubled emphasis; from
-    ``balanced`` on, bold on line and list-item labels ("- **Scope:** ..." -> "- Scope: ...").
+    ``balanced`` on, bold or italic on line, list-item and quoted-line labels
+    ("- **Scope:** ..." -> "- Scope: ...", "> *Note*: ..." -> "> Note: ...").
 
     Indentation, line breaks, headings and list markers (the structure) are kept; a Markdown
     setext underline (a separator right under text) and YAML front matter are left alone.
@@ -120,12 +121,18 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
     cons = options.get("constraint_spans")
     if cons is None and ("**" in text or "__" in text):
         cons = find_constraint_spans(text)
-    if level_rank(level) >= 1 and ("**" in text or "__" in text):
+    if level_rank(level) >= 1 and ("*" in text or "_" in text):
+        if cons is None:
+            cons = find_constraint_spans(text)
         for m in _LABEL_EMPHASIS.finditer(padded):
             a, b = m.start(), m.end() - 1
+            if m.group(2) in "*_" and text[b:b + 1] in ("*", "_"):
+                continue  # "*x**": not a single-marker label
             k = text.find("\n", b)
             rest = text[b:k if k >= 0 else n]
-            if (m.group(3).endswith(":") or rest.startswith(":") or not rest.strip()) and not overlaps(cons or (), a, b):
+            # a label: it ends with a colon, a colon follows, or (bold only) it is the whole line
+            colon = m.group(3).endswith(":") or rest.startswith(":")
+            if (colon or (len(m.group(2)) == 2 and not rest.strip())) and not overlaps(cons, a, b):
                 edits.append(Edit(a + len(m.group(1)), b, m.group(3), "layout", "emphasis on a line label"))
     for m in _TRIPLE_EMPHASIS.finditer(text):
         edits.append(Edit(m.start(), m.end(), f"**{m.group(1)}**", "layout", "doubled emphasis"))

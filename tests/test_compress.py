@@ -163,6 +163,15 @@ def test_markup_by_level() -> None:
         assert fact_retention(text, out) == 1.0
 
 
+def test_label_emphasis_and_indentation() -> None:
+    text = ("> **Task:** Analyze it.\n> - *Philosophy*: How?\n- *emphasis* stays\n- _snake_case_: x\n"
+            "Rules:\n- top\n    - nested\n        - deeper\n```\n    code\n```\n")
+    out = value(text, "balanced")
+    assert out.startswith("> Task: Analyze it.\n> - Philosophy: How?\n- *emphasis* stays\n- _snake_case_: x\n")
+    # aggressive: indentation widths become nesting ranks (1, 2 spaces), code keeps its own
+    assert value(text, "aggressive").endswith("Rules:\ntop\n nested\n  deeper\n```\n    code\n```\n")
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=12),
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
