@@ -138,12 +138,14 @@ def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: st
 _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|[A-Za-z][.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
 # line lead-in before a sentence-starting word, as fact checks read it (no letter markers)
 _NAME_LEAD = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
+_INLINE_ITEM = re.compile(r"[.!?:][ \t]+[-*+\u2022][ \t]+\Z")
 _CLOSERS = "\"')]}\u201d\u2019*_"
 
 
 def is_sentence_start(text: str, pos: int) -> bool:
     """True when ``pos`` begins a sentence: start of text or line (after a list marker, heading
-    mark or quote), or after ``.``, ``!`` or ``?`` (and closing quotes) plus whitespace."""
+    mark or quote), after ``.``, ``!`` or ``?`` (and closing quotes) plus whitespace, or after an
+    inline list marker that follows one of them or a colon ("Rules: - Keep")."""
     k = pos
     while k > 0 and pos - k < 64 and text[k - 1] in " \t":
         k -= 1
@@ -155,6 +157,8 @@ def is_sentence_start(text: str, pos: int) -> bool:
         return True
     if k == pos:
         return False
+    if text[k - 1] in "-*+\u2022" and _INLINE_ITEM.search(text, max(k - 8, line_start, 0), pos):
+        return True  # an item of a list flattened into one line: "... text. - Provide"
     j = k
     while j > max(line_start, 0) and k - j < 8 and text[j - 1] in _CLOSERS:
         j -= 1
@@ -163,8 +167,8 @@ def is_sentence_start(text: str, pos: int) -> bool:
 
 def is_name_position(text: str, pos: int) -> bool:
     """True when a capitalised word at ``pos`` reads as a name to fact-retention checks: it is not
-    at the start of the text, of a line, of a list item or heading ("- Make", "## Give"), or of a
-    sentence (after ``.``, ``!``, ``?`` and a space), or it continues a run of capitalised words on
+    at the start of the text, of a line, of a list item or heading ("- Make", "## Give", also inline:
+    "... text. - Make"), or of a sentence (after ``.``, ``!``, ``?`` and a space), or it continues a run of capitalised words on
     one line ("Sigma Rule")."""
     if not (text[pos:pos + 1].isupper() and text[pos + 1:pos + 2].islower()):
         return False
@@ -182,6 +186,8 @@ def is_name_position(text: str, pos: int) -> bool:
     nl = text.rfind("\n", lo, pos)
     ls = nl + 1 if nl >= 0 else (0 if lo == 0 else -1)
     if ls >= 0 and _NAME_LEAD.fullmatch(text, ls, pos):
+        return False
+    if _INLINE_ITEM.search(text, max(ls, pos - 8, 0), pos):  # "... text. - Provide": a flattened list item
         return False
     return not (text[pos - 1].isspace() and pos >= 2 and text[pos - 2] in ".!?")
 

@@ -77,17 +77,19 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<!\n)\b[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)
 # "1."), heading marks, quote marks and an opening emphasis; the word after them starts a sentence
 _LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})[ \t]+)*(?:\*\*|__|\*|_)?")
 _FIRST_WORD = re.compile(r"[A-Z][a-z]+[ \t]*")
+# a list flattened into one line: "... content. - Provide ...", "Rules: - Ensure ..."
+_INLINE_ITEM = re.compile(r"[.!?:][ \t]+[-*+\u2022][ \t]+\Z")
 
 
 def _names(text: str) -> list[str]:
     """Capitalised runs that are not at a sentence start: a run's first word at the start of a
-    line, list item or heading ("- Provide ...", "## Goal") is a sentence start, so only the rest
-    of the run (if any) counts."""
+    line, list item or heading ("- Provide ...", "## Goal", or an item of a list flattened into a
+    line: "... text. - Provide") is a sentence start, so only the rest of the run (if any) counts."""
     out = []
     for m in _NAME.finditer(text):
         a = m.start()
         ls = text.rfind("\n", 0, a) + 1
-        if ls < a and _LINE_LEAD.fullmatch(text, ls, a):
+        if ls < a and (_LINE_LEAD.fullmatch(text, ls, a) or _INLINE_ITEM.search(text, max(ls, a - 8), a)):
             first = _FIRST_WORD.match(text, a)
             rest = text[first.end():m.end()] if first else ""
             if rest:
