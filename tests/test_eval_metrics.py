@@ -44,6 +44,17 @@ def test_common_capitalised_words_are_not_names() -> None:
     assert not {"Please", "Your", "My"} & set(names)
 
 
+def test_line_list_and_heading_starts_are_not_names() -> None:
+    text = ("Act as Bob.\n- Provide a summary\n  * Make Sure of John Smith\n## Goal Setting\n"
+            "> **Lighting:** Moody\nKey Points\n\nThe end. Rules: - Analyze it. - Offer Alice help\n1. Create it")
+    names = m.extract_facts(text)["name"]
+    # first words of lines, list items (also inline after ". - "), headings and quotes start sentences;
+    # the rest of a capitalised run still counts, and a run never spans a line break
+    assert names == ["Bob", "John Smith", "Setting", "Moody", "Points", "Alice"]
+    assert m.fact_retention(text, text.replace("- Provide a summary", "- Summarize")) == 1.0
+    assert m.fact_retention(text, text.replace("Key Points\n\n", "Key Points\n")) == 1.0
+
+
 def test_roundtrip_exact_is_type_strict() -> None:
     assert m.roundtrip_exact({"a": [1, "x", None]}, {"a": [1, "x", None]}) == 1.0
     assert m.roundtrip_exact({"a": 1}, {"a": 1.0}) == 0.0
