@@ -20,9 +20,11 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import InputError
+from ..tokens import Tokenizer
 from ._chunks import Chunk, ChunkInput, read_chunk
 
-__all__ = ["format_context", "render_chunk", "DEFAULT_TEMPLATE", "DEFAULT_SEPARATOR", "check_template"]
+__all__ = ["format_context", "render_chunk", "DEFAULT_TEMPLATE", "DEFAULT_SEPARATOR", "check_template",
+           "context_tokens"]
 
 DEFAULT_TEMPLATE = "{title}\n{text}"
 DEFAULT_SEPARATOR = "\n\n"
@@ -122,3 +124,38 @@ def format_context(
         chunk = obj if isinstance(obj, Chunk) else read_chunk(obj, i)
         parts.append(render_chunk(chunk, template, i + 1))
     return separator.join(parts)
+
+
+# Encodings whose pre-token pattern splits "...<newline>" + "<text>" exactly where the text starts when
+# it starts with neither whitespace nor "/": every piece that can hold a newline ("\s*[\r\n]+",
+# punctuation + "[\r\n/]*", whitespace runs) stops before such a character, no alternative looks
+# behind, and the newline-ending whitespace alternative comes before the lookahead one. Byte-pair
+# merges never cross pieces, so counts add up there. (r50k/p50k try "\s+(?!\S)" first: not additive.)
+_ADDITIVE_ENCODINGS = frozenset({"o200k_base", "cl100k_base"})
+
+
+def _additive(parts: Sequence[str], separator: str, tok: Tokenizer) -> bool:
+    """True when ``count(separator.join(parts))`` is provably the sum of the per-part counts."""
+    if tok.name not in _ADDITIVE_ENCODINGS or tok.factor != 1.0:
+        return False
+    if not separator or separator[-1] not in "\r\n":
+        return False
+    return all(p and not p[0].isspace() and p[0] != "/" for p in parts[1:])
+
+
+def context_tokens(parts: Sequence[str], separator: str, tok: Tokenizer, costs: bool = True
+                   ) -> tuple[int, list[int]]:
+    """Exact tokens of ``separator.join(parts)`` and each part's cost (its tokens with the separator
+    that follows it; the last part alone).
+
+    Each part is counted once; the total is their sum when the tokenizer's pre-token pattern proves
+    it exact (see ``_ADDITIVE_ENCODINGS``), otherwise the joined text is counted as well. Without
+    ``costs`` (not needed), a non-additive context is counted once and the list is empty.
+    """
+    count = tok.count
+    additive = _additive(parts, separator, tok)
+    if not costs and not additive:
+        return count(separator.join(parts)), []
+    last = len(parts) - 1
+    each = [count(p + separator) if i < last else count(p) for i, p in enumerate(parts)]
+    return (sum(each) if additive else count(separator.join(parts))), each

@@ -26,7 +26,7 @@ class Doc:
     chunk: Chunk
     spans: list[tuple[int, int]]
     sent_tokens: list[int]
-    header_tokens: int
+    header_tokens: int  # -1 until counted (whole chunks are counted with their header included)
     full_tokens: int
     score: float = 0.0
     sent_priority: list[float] = field(default_factory=list)  # static: sentence part + chunk prior
@@ -36,6 +36,8 @@ class Doc:
     kept: dict[int, tuple[int, int]] = field(default_factory=dict)  # sentence index -> kept span
     kept_tokens: dict[int, int] = field(default_factory=dict)  # sentence index -> its tokens
     whole: bool = False
+    header: str = ""  # the rendered chunk without its text (counted when the chunk is first split)
+    sep_in_full: bool = False  # full_tokens already includes the separator that follows the chunk
 
     @property
     def text(self) -> str:

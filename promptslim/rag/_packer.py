@@ -56,7 +56,7 @@ class Packer:
 
     def try_whole(self, d: int) -> bool:
         doc = self.docs[d]
-        cost = self._doc_cost(d, doc.full_tokens)
+        cost = doc.full_tokens if doc.sep_in_full else self._doc_cost(d, doc.full_tokens)
         if self.used + cost > self.budget or self._opens_duplicate(d):
             return False
         doc.whole = True
@@ -192,7 +192,7 @@ def pack_chunks(packer: Packer, ranked: list[int], docs: list[Doc], sim: Similar
     for d in mmr_order(ranked, docs, sim, mmr) if mmr is not None else ranked:
         if packer.try_whole(d) or d in packer.dups:
             continue
-        room = packer.budget - packer.used - (packer.sep if packer.kept_docs else 0) - docs[d].header_tokens
+        room = packer.budget - packer.used - (packer.sep if packer.kept_docs else 0) - max(docs[d].header_tokens, 0)
         if room < MIN_SENTENCE_TOKENS or misses >= MAX_TRIM_MISSES:
             continue
         before = packer.used

@@ -29,6 +29,15 @@ def normalize(scores: Sequence[float]) -> list[float]:
     return [max(s, 0.0) / top for s in scores]
 
 
+def spread(scores: Sequence[float]) -> list[float]:
+    """Scores mapped linearly onto [0, 1] (min to max): cosine similarities and fused ranks of a pool
+    sit in a narrow band, and dividing by the maximum alone would leave them nearly flat."""
+    if not scores:
+        return []
+    lo, hi = min(scores), max(scores)
+    return [(s - lo) / (hi - lo) if hi > lo else 0.0 for s in scores]
+
+
 @dataclass(frozen=True)
 class ScoreParams:
     """Knobs of the scoring stage (defaults chosen on the eval suites; see docs/rag.md)."""
@@ -42,6 +51,10 @@ class ScoreParams:
     sentence_weight: float = 0.7  # sentence priority: this share from the sentence, the rest from its chunk
     lead_weight: float = 0.1  # bonus (times chunk relevance) for a chunk's first sentence
     coverage: float = 0.2  # a query term already covered by a kept sentence counts this much afterwards
+    answer_type: float = 0.2  # bonus for a sentence holding a candidate of the asked answer type
+    context: float = 0.0  # a query term in the previous sentence counts this much (pronoun subjects)
+    hybrid_minmax: bool = False
+    hybrid_share: float = 0.5  # share of the non-lexical rankers in a hybrid's sentence score
 
 
 def title_in(title: str | None, words: Sequence[str]) -> bool:
@@ -83,7 +96,8 @@ def chunk_scores(
     first; it feeds the multi-hop step (without it the chunk's own text is used).
     """
     score = scorer(ranker, docs, doc_tokens)
-    base = normalize(score(query))
+    norm = spread if params.hybrid_minmax and not isinstance(ranker, BM25Ranker) else normalize
+    base = norm(score(query))
     qwords = all_words(query)
     scores = [b + (params.title_weight if title_in(t, qwords) else 0.0) for b, t in zip(base, titles, strict=False)]
     if params.hops < 2 or len(docs) < 2:
@@ -103,7 +117,7 @@ def chunk_scores(
                     link[j] = max(link[j], params.link_weight * scores[i])
         if not evidence:
             break
-        feedback = normalize(score(query + "\n" + "\n".join(evidence)))
+        feedback = norm(score(query + "\n" + "\n".join(evidence)))
         scores = [s + params.feedback_weight * f + lk for s, f, lk in zip(scores, feedback, link, strict=False)]
     return scores
 

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 from ..sentences import sentence_spans
 from ..tokens import Tokenizer
+from ._answer import offers, question_type, question_words
 from ._chunks import Chunk
 from ._format import DEFAULT_TEMPLATE, render_chunk
 from ._pack import Doc
 from ._rankers import BM25Ranker, HybridRanker, Ranker
-from ._score import ScoreParams, chunk_scores, normalize, sentence_scores
+from ._score import ScoreParams, chunk_scores, normalize, sentence_scores, spread
 from ._text import bm25_tokens
 
 __all__ = ["prepare", "split_doc", "Scorer"]
@@ -24,13 +25,14 @@ def _count_each(tok: Tokenizer, texts: list[str]) -> list[int]:
     return [count(t) for t in texts]
 
 
-def prepare(recs: list[Chunk], tok: Tokenizer, template: str, backend: str, split: bool
-             ) -> tuple[list[Doc], list[int]]:
+def prepare(recs: list[Chunk], tok: Tokenizer, template: str, backend: str, split: bool,
+            costs: Sequence[int]) -> tuple[list[Doc], list[int]]:
     """Docs for the non-empty chunks and the indices of the empty ones.
 
     With ``split`` (sentence granularity) every chunk is split and its sentences counted now, and
-    its rendered size is estimated as header + sentences; otherwise each chunk is counted whole and
-    split later only if it has to be trimmed. The final context is always counted exactly.
+    its rendered size is estimated as header + sentences; otherwise a chunk costs ``costs[i]`` (its
+    exact tokens with the separator after it) and is split later only if it has to be trimmed. The
+    final context is always counted exactly.
     """
     docs: list[Doc] = []
     empty: list[int] = []
@@ -43,21 +45,23 @@ def prepare(recs: list[Chunk], tok: Tokenizer, template: str, backend: str, spli
             header = rec.title or ""
         else:
             header = render_chunk(replace(rec, text=""), template)
-        header_tokens = header_counts.get(header, -1)
-        if header_tokens < 0:
-            header_tokens = header_counts[header] = tok.count(header) + 1 if header else 0
-        doc = Doc(rec, [], [], header_tokens, 0)
         if split:
+            header_tokens = header_counts.get(header, -1)
+            if header_tokens < 0:
+                header_tokens = header_counts[header] = tok.count(header) + 1 if header else 0
+            doc = Doc(rec, [], [], header_tokens, 0, header=header)
             split_doc(doc, tok, backend)
             doc.full_tokens = header_tokens + sum(doc.sent_tokens)
-        else:
-            doc.full_tokens = tok.count(render_chunk(rec, template))
+        else:  # the header is counted only if the chunk is ever trimmed
+            doc = Doc(rec, [], [], -1, costs[rec.index], header=header, sep_in_full=True)
         docs.append(doc)
     return docs, empty
 
 
 def split_doc(doc: Doc, tok: Tokenizer, backend: str) -> None:
     """Fill in the doc's sentence spans and their token counts (once)."""
+    if doc.header_tokens < 0:
+        doc.header_tokens = tok.count(doc.header) + 1 if doc.header else 0
     if doc.spans:
         return
     text = doc.text
@@ -81,6 +85,18 @@ def _hybrid_parts(rk: Ranker) -> tuple[BM25Ranker, list[Ranker]] | None:
     return (lexical[0], others) if lexical and others else None
 
 
+def _add_context(matrix: dict[str, list[float]], sizes: Sequence[int], weight: float) -> None:
+    """Let each sentence inherit ``weight`` x its previous sentence's score for every query term (in
+    place; per doc): the sentence after the one that names the subject often says "he" or "it"."""
+    starts = set()
+    pos = 0
+    for n in sizes:
+        starts.add(pos)
+        pos += n
+    for t, col in matrix.items():
+        matrix[t] = [max(v, weight * col[k - 1]) if k not in starts else v for k, v in enumerate(col)]
+
+
 class Scorer:
     """Relevance of chunks and of their sentences for one query (sentences scored on demand)."""
 
@@ -92,6 +108,9 @@ class Scorer:
         self.sent_tok: dict[int, list[list[str]]] = {}
         self.sent_static: dict[int, list[float]] = {}  # non-lexical part of a hybrid's sentence score
         self.chunk_norm: list[float] = []
+        self.kind = question_type(query) if params.answer_type else None
+        self.qwords = question_words(query)
+        self.sent_type: dict[int, list[float]] = {}
 
     def score_sentences(self, subset: Sequence[int]) -> None:
         """Score the sentences of ``docs[subset]`` against the query, pooled (BM25 IDF over the pool)."""
@@ -112,13 +131,16 @@ class Scorer:
         # still applies) with the mean of its other rankers' max-normalized scores.
         hybrid = _hybrid_parts(self.rk)
         matrix = _term_matrix(self.query, sent_tok, hybrid[0] if hybrid else self.rk)
+        if matrix and self.params.context:
+            _add_context(matrix, [len(self.docs[d].spans) for d in todo], self.params.context)
         static = [0.0] * len(sents)
         share = 1.0
         if hybrid and matrix:
-            share = 0.5
+            share = 1.0 - self.params.hybrid_share
             for other in hybrid[1]:
-                for k, v in enumerate(sentence_scores(self.query, sents, other, sent_tok)):
-                    static[k] += share * v / len(hybrid[1])
+                for k, v in enumerate(spread(other.score(self.query, sents)) if self.params.hybrid_minmax
+                                      else sentence_scores(self.query, sents, other, sent_tok)):
+                    static[k] += (1.0 - share) * v / len(hybrid[1])
         if matrix:
             raw = [sum(col) for col in zip(*matrix.values(), strict=True)]
             top = (max(raw, default=0.0) or 1.0) / share
@@ -132,6 +154,9 @@ class Scorer:
             n = len(doc.spans)
             self.sent_scores[d] = scores[pos:pos + n]
             self.sent_static[d] = static[pos:pos + n]
+            kind = self.kind
+            self.sent_type[d] = ([1.0 if offers(kind, s, self.qwords) else 0.0 for s in sents[pos:pos + n]]
+                                 if kind else [0.0] * n)
             if matrix:
                 doc.sent_terms = [{t: col[k] / top for t, col in matrix.items() if col[k] > 0}
                                   for k in range(pos, pos + n)]
@@ -142,15 +167,16 @@ class Scorer:
     def _priorities(self, d: int) -> None:
         doc, p = self.docs[d], self.params
         cn, ps = self.chunk_norm[d], self.sent_scores[d]
-        lead = [p.lead_weight * cn if i == 0 else 0.0 for i in range(len(ps))]
+        bonus = [p.lead_weight * cn if i == 0 else 0.0 for i in range(len(ps))]
+        bonus = [b + p.answer_type * f for b, f in zip(bonus, self.sent_type[d], strict=True)]
         w = p.sentence_weight
         # with per-term relevance, the packer adds the (coverage-weighted) lexical part itself
         if doc.sent_terms:
-            doc.sent_base = [b + w * st for b, st in zip(lead, self.sent_static[d], strict=True)]
+            doc.sent_base = [b + w * st for b, st in zip(bonus, self.sent_static[d], strict=True)]
         else:
-            doc.sent_base = [w * x + b for x, b in zip(ps, lead, strict=True)]
+            doc.sent_base = [w * x + b for x, b in zip(ps, bonus, strict=True)]
         doc.prior = (1 - w) * cn
-        doc.sent_priority = [w * x + b + doc.prior for x, b in zip(ps, lead, strict=True)]
+        doc.sent_priority = [w * x + b + doc.prior for x, b in zip(ps, bonus, strict=True)]
 
     def best_sentences(self, top: Sequence[int]) -> dict[int, list[tuple[float, str]]]:
         """``(score, sentence)`` of each chunk in ``top``, best first (seeds multi-hop expansion)."""

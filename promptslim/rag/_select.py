@@ -17,7 +17,14 @@ from ..sentences import SENTENCE_BACKENDS
 from ..tokens import Tokenizer, get_tokenizer
 from ._chunks import Chunk, ChunkInput, read_chunks
 from ._dedupe import make_similarity
-from ._format import DEFAULT_SEPARATOR, DEFAULT_TEMPLATE, check_template, format_context, render_chunk
+from ._format import (
+    DEFAULT_SEPARATOR,
+    DEFAULT_TEMPLATE,
+    check_template,
+    context_tokens,
+    format_context,
+    render_chunk,
+)
 from ._pack import ORDERS, Doc, build_chunk, order_chunks
 from ._packer import Packer, mmr_order, pack_chunks
 from ._rankers import Ranker, get_ranker
@@ -91,9 +98,10 @@ def select_chunks(
     if not recs:
         return Result([], Savings(0, 0, tok.name, tok.exact))
     rk = get_ranker(ranker, model)
-    before = tok.count(format_context(recs, template, separator))
     split = granularity == "sentence"
-    docs, empty = prepare(recs, tok, template, sentence_backend, split)
+    rendered = [render_chunk(r, template, i + 1) for i, r in enumerate(recs)]
+    before, costs = context_tokens(rendered, separator, tok, costs=not split)
+    docs, empty = prepare(recs, tok, template, sentence_backend, split, costs)
     params = replace(scoring or ScoreParams(), title_weight=title_weight, hops=hops)
     scorer = Scorer(query, docs, rk, params, tok, sentence_backend)
     if split:

@@ -137,11 +137,16 @@ def contains_phrase(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     if n == 0 or n > len(words):
         return False
+    seq = words if isinstance(words, list) else list(words)
     first = phrase[0]
-    for i, w in enumerate(words):
-        if w == first and tuple(words[i:i + n]) == phrase:
+    i = -1
+    while True:  # list.index scans in C: most titles are ruled out without a Python loop
+        try:
+            i = seq.index(first, i + 1)
+        except ValueError:
+            return False
+        if tuple(seq[i:i + n]) == phrase:
             return True
-    return False
 
 
 _CAP_PHRASE = re.compile(r"(?:[A-Z0-9][\w'’.-]*)(?:\s+(?:of|the|de|du|von|van|and|&)?\s*[A-Z0-9][\w'’.-]*)*")

@@ -29,8 +29,10 @@ from ..metrics import answer_recall, evidence_recall, normalize_answer
 __all__ = ["load_squad", "load_hotpotqa", "load_nq", "RAG_BUDGETS"]
 
 RAG_BUDGETS = (0.5, 0.25, 0.125, 0.0625)
-# No title match, no multi-hop, no lead bonus, no chunk prior on sentences, no query-term coverage.
-_PLAIN = ScoreParams(title_weight=0.0, hops=1, lead_weight=0.0, sentence_weight=1.0, coverage=1.0)
+# No title match, no multi-hop, no lead bonus, no chunk prior on sentences, no query-term coverage,
+# no answer-type bonus, no sentence context.
+_PLAIN = ScoreParams(title_weight=0.0, hops=1, lead_weight=0.0, sentence_weight=1.0, coverage=1.0,
+                     answer_type=0.0, context=0.0)
 _PARAM_KEYS = ("hops", "neighbours", "title_weight", "mmr", "dedupe", "order", "sentence_backend", "model")
 
 

@@ -1,0 +1,109 @@
+"""Tests for RAG selection's scoring helpers: the BM25 term index, answer-type matching, sentence
+context, and the exact context count that adds per-chunk counts."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from promptslim import get_tokenizer
+from promptslim.rag import BM25Ranker, ScoreParams, bm25_tokens, format_context, select_chunks
+from promptslim.rag._answer import ANSWER_TYPES, offers, question_type, question_words
+from promptslim.rag._format import context_tokens
+from promptslim.rag._rankers import TermIndex
+
+TOK = get_tokenizer()
+DOCS = ["Paris is the capital of France.", "Berlin is the capital of Germany and has museums.",
+        "France has many museums; Paris museums are famous.", "capital capital of France", ""]
+
+
+# --- BM25 term index ------------------------------------------------------------------------------------
+
+def test_term_index_matches_rank_bm25() -> None:
+    docs = [bm25_tokens(d) for d in DOCS]
+    for query in ("capital of France museums zzz", "museums museums Paris", "zzz"):
+        q = bm25_tokens(query)
+        fast = BM25Ranker().score_tokens(q, docs)
+        ref = BM25Ranker(backend="rank-bm25").score_tokens(q, docs)
+        assert fast == pytest.approx(ref, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(docs=st.lists(st.lists(st.sampled_from("a b c d e f".split()), max_size=8), min_size=1, max_size=8),
+       query=st.lists(st.sampled_from("a b c x".split()), min_size=1, max_size=5))
+def test_term_index_equals_rank_bm25_on_any_pool(docs: list[list[str]], query: list[str]) -> None:
+    if not any(docs):
+        return
+    fast = TermIndex(docs).scores(query)
+    ref = BM25Ranker(backend="rank-bm25").score_tokens(query, docs)
+    assert fast == pytest.approx(ref, rel=1e-9, abs=1e-12)
+    cols = TermIndex(docs, only=query).term_scores(query)
+    summed = [sum(c[i] * query.count(t) for t, c in cols.items()) for i in range(len(docs))]
+    assert summed == pytest.approx(ref, rel=1e-9, abs=1e-12)
+
+
+# --- answer types ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("When did Tesla demonstrate his boat?", "date"),
+    ("In what year did Priestley publish his findings?", "date"),
+    ("How many miles south of Edinburgh is Newcastle?", "number"),
+    ("What is the population of the Greater Los Angeles Area?", "number"),
+    ("What percentage of the vote did he get?", "percent"),
+    ("Who designed the Green Dining Room?", "name"),
+    ("Where is the border of Switzerland and Austria?", "name"),
+    ("What did Luther call the peasants?", None),
+    ("Why is the sky blue?", None),
+])
+def test_question_type(question: str, kind: str | None) -> None:
+    assert question_type(question) == kind
+    assert kind is None or kind in ANSWER_TYPES
+
+
+def test_offers_needs_a_candidate_the_question_lacks() -> None:
+    q = question_words("When did Super Bowl 50 take place in 2016?")
+    assert not offers("date", "Super Bowl 50 was played in 2016.", q)  # only the question's own year
+    assert offers("date", "It was first held in 1967.", q)
+    assert offers("number", "The stadium seats 68,500 people.", question_words("How many people?"))
+    assert not offers("number", "The stadium is large.", question_words("How many people?"))
+    assert offers("percent", "Turnout was 61.5 % in the city.", question_words("What percentage voted?"))
+    who = question_words("Who succeeded Marin as commander?")
+    assert offers("name", "He was succeeded by Jacques Legardeur.", who)
+    assert not offers("name", "Marin died in the autumn.", who)  # sentence-initial and named in the question
+
+
+def test_answer_type_bonus_prefers_the_sentence_with_a_year() -> None:
+    # both sentences match every query term; the first gets the lead bonus, the second has a year
+    text = ("Priestley published the findings of his experiments in letters. "
+            "Priestley published his experiments and findings in 1775.")
+    q = "In what year did Priestley publish the findings of his experiments?"
+    on = select_chunks(q, [text], 14, granularity="sentence", neighbours=0.0)
+    off = select_chunks(q, [text], 14, granularity="sentence", neighbours=0.0,
+                        scoring=ScoreParams(answer_type=0.0))
+    assert on.value[0].sentences == ("Priestley published his experiments and findings in 1775.",)
+    assert off.value[0].sentences == ("Priestley published the findings of his experiments in letters.",)
+
+
+# --- exact context count from per-chunk counts ------------------------------------------------------------
+
+_CHARS = st.sampled_from(list("ab Z9.,;:!?/'\"()-\t\n\r") + ["  ", "\n\n", "東京", "é", "🙂", "'s", "...", "//"])
+_PART = st.lists(_CHARS, max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(_PART, min_size=1, max_size=5),
+       separator=st.sampled_from(["\n\n", "\n", "\r\n", "\n---\n", " ", "", "\n\n/", " \n"]),
+       encoding=st.sampled_from(["o200k_base", "cl100k_base"]))
+def test_context_tokens_is_exact(parts: list[str], separator: str, encoding: str) -> None:
+    tok = get_tokenizer(encoding=encoding)
+    total, costs = context_tokens(parts, separator, tok)
+    assert total == tok.count(separator.join(parts))
+    assert costs == [tok.count(p + separator) for p in parts[:-1]] + [tok.count(parts[-1])]
+
+
+def test_select_chunks_reports_exact_before_count() -> None:
+    chunks = [{"title": "Paris", "text": "Paris is the capital.\n"}, "/usr/bin is a path.", " leading space",
+              {"title": "Acme", "text": "Acme sells rockets..."}]
+    for sep in ("\n\n", " | "):
+        res = select_chunks("capital rockets", chunks, 1000, separator=sep)
+        assert res.savings.before == TOK.count(format_context(chunks, separator=sep))
