@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._rankers import BM25Ranker, Ranker, rank_order
+from ._rankers import BM25Ranker, HybridRanker, Ranker, rank_order
 from ._text import all_words, bm25_tokens, contains_phrase, title_key
 
 __all__ = ["normalize", "ScoreParams", "chunk_scores", "sentence_scores", "title_in"]
@@ -53,7 +53,6 @@ class ScoreParams:
     coverage: float = 0.2  # a query term already covered by a kept sentence counts this much afterwards
     answer_type: float = 0.2  # bonus for a sentence holding a candidate of the asked answer type
     context: float = 0.0  # a query term in the previous sentence counts this much (pronoun subjects)
-    hybrid_minmax: bool = False
     hybrid_share: float = 0.5  # share of the non-lexical rankers in a hybrid's sentence score
 
 
@@ -96,7 +95,8 @@ def chunk_scores(
     first; it feeds the multi-hop step (without it the chunk's own text is used).
     """
     score = scorer(ranker, docs, doc_tokens)
-    norm = spread if params.hybrid_minmax and not isinstance(ranker, BM25Ranker) else normalize
+    # fused ranks (1/61, 1/62, ...) are nearly flat once divided by the maximum: spread them instead
+    norm = spread if isinstance(ranker, HybridRanker) else normalize
     base = norm(score(query))
     qwords = all_words(query)
     scores = [b + (params.title_weight if title_in(t, qwords) else 0.0) for b, t in zip(base, titles, strict=False)]

@@ -128,7 +128,8 @@ class Scorer:
             pos += n
         # Sentences are scored by value, not by rank fusion: RRF over a pool of similar sentences
         # flattens the scores. A hybrid averages its BM25 part (term by term, so query-term coverage
-        # still applies) with the mean of its other rankers' max-normalized scores.
+        # still applies) with the mean of its other rankers' scores spread onto [0, 1] (cosines sit
+        # in a narrow band: divided by the maximum only, they barely moved the ranking).
         hybrid = _hybrid_parts(self.rk)
         matrix = _term_matrix(self.query, sent_tok, hybrid[0] if hybrid else self.rk)
         if matrix and self.params.context:
@@ -138,8 +139,7 @@ class Scorer:
         if hybrid and matrix:
             share = 1.0 - self.params.hybrid_share
             for other in hybrid[1]:
-                for k, v in enumerate(spread(other.score(self.query, sents)) if self.params.hybrid_minmax
-                                      else sentence_scores(self.query, sents, other, sent_tok)):
+                for k, v in enumerate(spread(other.score(self.query, sents))):
                     static[k] += (1.0 - share) * v / len(hybrid[1])
         if matrix:
             raw = [sum(col) for col in zip(*matrix.values(), strict=True)]
