@@ -107,3 +107,23 @@ def test_select_chunks_reports_exact_before_count() -> None:
     for sep in ("\n\n", " | "):
         res = select_chunks("capital rockets", chunks, 1000, separator=sep)
         assert res.savings.before == TOK.count(format_context(chunks, separator=sep))
+
+
+# --- score normalisation and sentence context -------------------------------------------------------------
+
+def test_spread_maps_min_to_zero_and_max_to_one() -> None:
+    from promptslim.rag._score import normalize, spread
+
+    cos = [0.52, 0.61, 0.58]
+    assert spread(cos) == pytest.approx([0.0, 1.0, 6 / 9])
+    assert min(normalize(cos)) > 0.8  # dividing by the maximum leaves cosines nearly flat
+    assert spread([0.3, 0.3]) == [0.0, 0.0] and spread([]) == []
+
+
+def test_context_lets_a_sentence_inherit_terms_of_the_previous_one_within_a_chunk() -> None:
+    from promptslim.rag._scorer import _add_context
+
+    # two chunks of 2 and 1 sentences; "tesla" is named only in sentence 0 ("He sold ..." follows)
+    matrix = {"tesla": [2.0, 0.0, 3.0], "patent": [0.0, 1.0, 0.0]}
+    _add_context(matrix, [2, 1], 0.5)
+    assert matrix == {"tesla": [2.0, 1.0, 3.0], "patent": [0.0, 1.0, 0.0]}  # nothing crosses chunks
