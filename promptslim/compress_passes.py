@@ -89,8 +89,10 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
     setext underline (a separator right under text) and YAML front matter are left alone.
     """
     edits: list[Edit] = []
-    for m in _TRAILING.finditer(text):
-        edits.append(Edit(m.start(), m.end(), "", "layout", "trailing whitespace"))
+    # (cheap substring checks first: most prompts have no trailing or repeated blanks)
+    if " \n" in text or "\t\n" in text or " \r" in text or "\t\r" in text or text.endswith((" ", "\t")):
+        for m in _TRAILING.finditer(text):
+            edits.append(Edit(m.start(), m.end(), "", "layout", "trailing whitespace"))
     lead = _LEADING_BLANK.match(text)
     if lead and options.get("text_start", True):
         edits.append(Edit(0, lead.end(), "", "layout", "leading blank lines"))
@@ -104,7 +106,7 @@ def pass_layout(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer
         nl = "\r\n" if "\r" in m.group() else "\n"
         edits.append(Edit(m.start(), m.end(), "\n" + nl, "layout", "blank-line run"))
     n = len(text)
-    for m in _INNER_SPACES.finditer(text):
+    for m in (_INNER_SPACES.finditer(text) if "  " in text or "\t" in text else ()):
         a, b = m.span()
         # between two non-space characters on one line (not indentation, not trailing)
         if a and text[a - 1] not in "\r\n" and b < n and text[b] not in "\r\n" and not (
