@@ -29,26 +29,39 @@ from .tokens import Tokenizer
 
 __all__ = ["pass_markup"]
 
-# pictographic emoji (with variation selectors, skin tones and zero-width joiners inside a sequence)
+# Patterns are compiled on first use (the linter imports this module on every run; the emoji
+# classes are slow to compile).
 _EMOJI_CHAR = "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF]"
+# pictographic emoji (with variation selectors, skin tones and zero-width joiners inside a sequence)
 _EMOJI_RUN = f"(?:{_EMOJI_CHAR}[\uFE0F\u200D\U0001F3FB-\U0001F3FF]*)+"
-# a line's lead-in (indentation, list markers, heading marks, quote marks, opening bold), then emoji
-_LEAD_EMOJI = re.compile(
-    r"(?m)^([ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})[ \t]+)*(?:\*\*|__)?)"
-    rf"({_EMOJI_RUN}(?:[ \t]*{_EMOJI_RUN})*)[ \t]+(?=\S)"
-)
-_HEADING_LINE = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t][^\n]*")
-_TRAILING_EMOJI = re.compile(rf"[ \t]+{_EMOJI_RUN}(?:[ \t]*{_EMOJI_RUN})*[ \t]*\Z")
-# a table delimiter row: cells of hyphens with optional alignment colons, at least one pipe
-_DELIM_ROW = re.compile(r"(?m)^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*(?=\r?$)")
-_BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]{1,300}?)(?<=[^\s*])\*\*")
-_ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,200}?)(?<=[^\s*])\*(?![\w*])")
-# a bullet before a word or bold text (not before another marker, a quote, a table or a checkbox)
-_BULLET = re.compile(r"(?m)^([ \t]*)[-*+\u2022][ \t]+(?=\*\*|[^\s\-*+#>|\[]|\[(?![ xX]\]))")
-_INDENT = re.compile(r"(?m)^ +(?=[^ \t\r\n])")
-_HEADING_MARK = re.compile(r"(?m)^[ \t]{0,3}(#{1,6}[ \t]+)(?=\S)")
-# a JSON string literal or a run of whitespace (only used on text that parsed as JSON)
-_JSON_LEX = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\r\n]+')
+
+
+class _Patterns:
+    """The pass's regular expressions, compiled once on first use."""
+
+    def __init__(self) -> None:
+        # a line's lead-in (indentation, list markers, heading marks, quote marks, opening bold), then emoji
+        self.lead_emoji = re.compile(
+            r"(?m)^([ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|#{1,6})[ \t]+)*(?:\*\*|__)?)"
+            rf"({_EMOJI_RUN}(?:[ \t]*{_EMOJI_RUN})*)[ \t]+(?=\S)"
+        )
+        self.heading_line = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t][^\n]*")
+        self.trailing_emoji = re.compile(rf"[ \t]+{_EMOJI_RUN}(?:[ \t]*{_EMOJI_RUN})*[ \t]*\Z")
+        # a table delimiter row: cells of hyphens with optional alignment colons, at least one pipe
+        self.delim_row = re.compile(r"(?m)^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*(?=\r?$)")
+        self.bold = re.compile(r"\*\*(?=[^\s*])([^*\n]{1,300}?)(?<=[^\s*])\*\*")
+        self.italic = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,200}?)(?<=[^\s*])\*(?![\w*])")
+        # a bullet before a word or bold text (not before another marker, a quote, a table or a checkbox)
+        self.bullet = re.compile(r"(?m)^([ \t]*)[-*+\u2022][ \t]+(?=\*\*|[^\s\-*+#>|\[]|\[(?![ xX]\]))")
+        self.indent = re.compile(r"(?m)^ +(?=[^ \t\r\n])")
+        self.heading_mark = re.compile(r"(?m)^[ \t]{0,3}(#{1,6}[ \t]+)(?=\S)")
+        # a JSON string literal or a run of whitespace (only used on text that parsed as JSON)
+        self.json_lex = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\r\n]+')
+
+
+@cache
+def _rx() -> _Patterns:
+    return _Patterns()
 
 
 @cache
@@ -76,7 +89,7 @@ def _json_edits(text: str) -> list[Edit]:
     lo = len(text) - len(text.lstrip())
     hi = lo + len(body)
     return [Edit(m.start(), m.end(), "", "layout", "whitespace between JSON tokens")
-            for m in _JSON_LEX.finditer(text, lo, hi) if m.group()[0] != '"']
+            for m in _rx().json_lex.finditer(text, lo, hi) if m.group()[0] != '"']
 
 
 def _delimiter_row(row: str) -> str:
@@ -98,7 +111,7 @@ def _markup_edits(text: str, rank: int, whole: bool) -> list[Edit]:
     if whole:
         edits.extend(_json_edits(text))
     if "-" in text and "|" in text:
-        for m in _DELIM_ROW.finditer(text):
+        for m in _rx().delim_row.finditer(text):
             if "|" in m.group():
                 new = _delimiter_row(m.group())
                 if new != m.group():
@@ -107,23 +120,23 @@ def _markup_edits(text: str, rank: int, whole: bool) -> list[Edit]:
         for m in comma_re.finditer(text):
             edits.append(Edit(m.end(1), m.end(1) + 1, "", "layout", f"comma after {m.group(1)!r}"))
     if rank >= 1 and not text.isascii():
-        for m in _LEAD_EMOJI.finditer(text):
+        for m in _rx().lead_emoji.finditer(text):
             if _decorative(m.group(2), keep):
                 edits.append(Edit(m.start(2), m.end(), "", "layout", "decorative emoji"))
         if "#" in text:
-            for m in _HEADING_LINE.finditer(text):
-                t = _TRAILING_EMOJI.search(m.group())
+            for m in _rx().heading_line.finditer(text):
+                t = _rx().trailing_emoji.search(m.group())
                 if t and _decorative(t.group(), keep) and m.group()[:t.start()].strip("# \t"):
                     edits.append(Edit(m.start() + t.start(), m.end(), "", "layout", "decorative emoji"))
     if rank >= 2:
         if "*" in text:
-            for rx in (_BOLD, _ITALIC):
+            for rx in (_rx().bold, _rx().italic):
                 for m in rx.finditer(text):  # one edit per pair, so a pair goes or stays whole
                     edits.append(Edit(m.start(), m.end(), m.group(1), "layout", "emphasis"))
-        for m in _BULLET.finditer(text):
+        for m in _rx().bullet.finditer(text):
             edits.append(Edit(m.end(1), m.end(), "", "layout", "bullet marker"))
         if "#" in text:
-            for m in _HEADING_MARK.finditer(text):
+            for m in _rx().heading_mark.finditer(text):
                 edits.append(Edit(m.start(1), m.end(1), "", "layout", "heading mark"))
         if whole and "\n " in text:
             edits.extend(_indent_edits(text))
@@ -134,7 +147,7 @@ def _indent_edits(text: str) -> list[Edit]:
     """Indentation by nesting depth: the k-th smallest indentation width of the text becomes k
     spaces (a one-space indent costs no token: " word" is one token). Relative nesting, and so the
     structure, is kept; only done on the whole text, so that every line maps the same way."""
-    found = list(_INDENT.finditer(text))
+    found = list(_rx().indent.finditer(text))
     widths = sorted({len(m.group()) for m in found})
     if not widths or widths[-1] == len(widths):
         return []

@@ -36,12 +36,19 @@ __all__ = ["pass_duplicates", "pass_prune", "prune_candidates"]
 _LABEL = re.compile(r"[ \t]*(?:[-*+>\u2022]|\d{1,3}[.)])?[ \t]*[\w '()]{1,24}:(?:\s|$)")
 _LIST_MARKER = re.compile(r"[ \t]*(?:(?:[-*+>\u2022]|\d{1,3}[.)]|[A-Za-z][.)])[ \t]+)*")
 _CAP_WORD = re.compile(r"\b[A-Z][a-z]+")
-# a cheap split at every place the sentence splitter (plus line breaks) could split, and more
-# (one leading character class, so the regex engine skips ahead fast; same splits as
-# [.!?]["')\]]*\s+ | [\r\n]+ | [。！？])
-_CHEAP_SPLIT = re.compile(
-    r"[.!?\r\n\u3002\uff01\uff1f](?:(?<=[.!?])[\"'\u201d\u2019)\]]*\s+|(?<=[\r\n])[\r\n]*|(?<=[\u3002\uff01\uff1f]))"
-)
+
+
+@cache
+def _cheap_split() -> re.Pattern[str]:
+    """A cheap split at every place the sentence splitter (plus line breaks) could split, and more:
+    after sentence-end punctuation (and closing quotes) plus whitespace, at line-break runs and
+    after CJK full stops; written with one leading character class so the regex engine skips
+    ahead fast, and compiled on first use."""
+    return re.compile(
+        r"[.!?\r\n\u3002\uff01\uff1f](?:(?<=[.!?])[\"'\u201d\u2019)\]]*\s+|(?<=[\r\n])[\r\n]*|(?<=[\u3002\uff01\uff1f]))"
+    )
+
+
 _BLANKS = re.compile(r"\t[ \t]*| [ \t]+")  # runs of blanks other than a single space
 _EDGE = string.punctuation + " \t\u2022\u00b7\u2013\u2014\u2026\u201c\u201d\u2018\u2019"
 
@@ -57,7 +64,7 @@ def _repeat_lines(text: str) -> list[Span]:
     pieces. Most prompts have none, which skips the sentence splitter; a repeat made only of
     one-word pieces ("A. B. C. D. E.") is not looked for."""
     # fast check first, on the whole text at once: does any piece of two words or more repeat?
-    keys = [p.strip(_EDGE) for p in _CHEAP_SPLIT.split(_BLANKS.sub(" ", text.lower()))]
+    keys = [p.strip(_EDGE) for p in _cheap_split().split(_BLANKS.sub(" ", text.lower()))]
     seen_keys: set[str] = set()
     if not any(" " in k and (k in seen_keys or seen_keys.add(k)) for k in keys):  # type: ignore[func-returns-value]
         return []
@@ -65,7 +72,7 @@ def _repeat_lines(text: str) -> list[Span]:
     starts: list[int] = []
     pos = 0
     n = len(text)
-    for m in _CHEAP_SPLIT.finditer(text + "\n"):
+    for m in _cheap_split().finditer(text + "\n"):
         key = _key(text[pos:min(m.start(), n)])
         if " " in key:
             if key in first:
