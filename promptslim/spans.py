@@ -223,6 +223,28 @@ def _urls(text: str) -> Iterator[Span]:
             yield a, b
 
 
+@cache
+def _json_string_re() -> re.Pattern[str]:
+    return re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_strings(text: str) -> Iterator[Span]:
+    """String literals of a text that is wholly one JSON object or array, lexed with escapes: the
+    quoted-string pattern pairs quotes line by line, which goes wrong on minified JSON whose
+    strings hold escaped quotes."""
+    body = text.strip()
+    if len(body) < 2 or body[0] not in "{[" or body[-1] not in "}]" or '"' not in body:
+        return
+    import json
+
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return
+    start = len(text) - len(text.lstrip())
+    yield from (m.span() for m in _json_string_re().finditer(text, start, start + len(body)))
+
+
 def _user(text: str, protect: Iterable[Protect]) -> Iterator[Span]:
     for i, item in enumerate(protect):
         if isinstance(item, re.Pattern):
@@ -273,6 +295,7 @@ def classify_protected_spans(
         add("number", _numbers(text))
     if "quoted" in wanted:
         add("quoted", (m.span() for m in _QUOTED.finditer(text)))
+        add("quoted", _json_strings(text))
     if "placeholder" in wanted:
         add("placeholder", (m.span() for m in _PLACEHOLDER.finditer(text)))
     if "tag" in wanted and "<" in text:

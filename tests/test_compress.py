@@ -192,6 +192,18 @@ def test_json_prompt_whitespace_goes_data_stays(obj: dict[str, object], level: s
         assert res.savings.after < res.savings.before
 
 
+def test_minified_json_strings_stay_protected() -> None:
+    # a string holding an escaped quote used to shift the line-based quote pairing on one-line JSON,
+    # leaving the next string's inner spaces unprotected on a second run
+    obj = {"a": 'say \"hi\"', "b": "    // keep   these   spaces", "c": ["x  y", "please do it"]}
+    text = json.dumps(obj, indent=2)
+    once = value(text, "balanced")
+    assert json.loads(once) == obj and value(once, "balanced") == once
+    assert once == json.dumps(obj, separators=(",", ":"))
+    # (a one-line object without nesting reads as a "{...}" placeholder and stays as it is)
+    assert value(json.dumps(obj), "aggressive") == json.dumps(obj)
+
+
 def test_layout_keeps_indentation_and_code() -> None:
     text = "Steps:\n  - indented  item\n```\ncode   with   spaces  \n\n\n\n```\n"
     out = value(text)
