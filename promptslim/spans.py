@@ -228,21 +228,22 @@ def _json_string_re() -> re.Pattern[str]:
     return re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def _json_strings(text: str) -> Iterator[Span]:
-    """String literals of a text that is wholly one JSON object or array, lexed with escapes: the
-    quoted-string pattern pairs quotes line by line, which goes wrong on minified JSON whose
-    strings hold escaped quotes."""
+def _json_strings(text: str) -> list[Span] | None:
+    """String literals of a text that is wholly one JSON object or array, lexed with escapes (None
+    when it is not JSON). For such a text they replace the quoted-string pattern, which pairs
+    quotes line by line and goes wrong on strings holding escaped quotes (and pairs differently
+    once the JSON is minified to one line)."""
     body = text.strip()
-    if len(body) < 2 or body[0] not in "{[" or body[-1] not in "}]" or '"' not in body:
-        return
+    if len(body) < 2 or body[0] not in "{[" or body[-1] not in "}]":
+        return None
     import json
 
     try:
         json.loads(body)
     except (ValueError, RecursionError):
-        return
+        return None
     start = len(text) - len(text.lstrip())
-    yield from (m.span() for m in _json_string_re().finditer(text, start, start + len(body)))
+    return [m.span() for m in _json_string_re().finditer(text, start, start + len(body))]
 
 
 def _user(text: str, protect: Iterable[Protect]) -> Iterator[Span]:
@@ -294,8 +295,8 @@ def classify_protected_spans(
     if "number" in wanted:
         add("number", _numbers(text))
     if "quoted" in wanted:
-        add("quoted", (m.span() for m in _QUOTED.finditer(text)))
-        add("quoted", _json_strings(text))
+        js = _json_strings(text)
+        add("quoted", (m.span() for m in _QUOTED.finditer(text)) if js is None else js)
     if "placeholder" in wanted:
         add("placeholder", (m.span() for m in _PLACEHOLDER.finditer(text)))
     if "tag" in wanted and "<" in text:
