@@ -172,17 +172,19 @@ def test_label_emphasis_and_indentation() -> None:
     assert value(text, "aggressive").endswith("Rules:\ntop\n nested\n  deeper\n```\n    code\n```\n")
 
 
+json_texts = st.text(max_size=12) | st.text(alphabet='"\\ {}[]:,*-#\n', max_size=10)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=12),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | json_texts,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(json_texts, kids, max_size=4),
     max_leaves=12,
 )
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=4), st.sampled_from(LEVELS_ALL := ("safe", "balanced", "aggressive")))
-def test_json_prompt_whitespace_goes_data_stays(obj: dict[str, object], level: str) -> None:
-    text = json.dumps(obj, indent=2, ensure_ascii=False)
+@settings(max_examples=80, deadline=None)
+@given(st.dictionaries(json_texts, json_values, min_size=1, max_size=4), st.sampled_from(("safe", "balanced", "aggressive")),
+       st.sampled_from((2, 4)))
+def test_json_prompt_whitespace_goes_data_stays(obj: dict[str, object], level: str, indent: int) -> None:
+    text = json.dumps(obj, indent=indent, ensure_ascii=False)
     res = compress_prompt(text, level=level)
     assert res.savings.after <= res.savings.before
     if level != "aggressive":
