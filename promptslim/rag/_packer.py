@@ -37,18 +37,25 @@ class Packer:
         self.used = 0
         self.kept_sents: list[tuple[int, int]] = []
         self.dups: dict[int, tuple[int, float]] = {}  # doc -> (kept doc it duplicates, similarity)
+        self._checked: dict[int, int] = {}  # doc -> number of kept docs it is known to be distinct from
 
     def _opens_duplicate(self, d: int) -> bool:
-        """True (and recorded) when doc ``d`` is not kept yet and near-duplicates a kept doc."""
+        """True (and recorded) when doc ``d`` is not kept yet and near-duplicates a kept doc.
+
+        Each pair is compared once: ``_checked[d]`` is how many kept docs ``d`` was already found
+        distinct from (kept docs only ever get appended).
+        """
         if d in self.dups:
             return True
         if self.sim is None or d in self.kept_docs:
             return False
-        for k in self.kept_docs:
+        start = self._checked.get(d, 0)
+        for k in self.kept_docs[start:]:
             v = self.sim.dup_score(d, k)
             if v is not None:
                 self.dups[d] = (k, v)
                 return True
+        self._checked[d] = len(self.kept_docs)
         return False
 
     def _doc_cost(self, d: int, estimate: int) -> int:
@@ -73,13 +80,15 @@ class Packer:
 
     def try_sentence(self, d: int, i: int) -> bool:
         doc = self.docs[d]
-        if i in doc.kept or self._opens_duplicate(d):
+        # adding a sentence costs at least its tokens less one gap marker: most misses stop here,
+        # and the (costlier) duplicate checks run only for a sentence that fits
+        if i in doc.kept or d in self.dups or doc.sent_tokens[i] - self.gap > self.budget - self.used:
             return False
         old = doc.estimate(self.gap) if doc.is_kept else 0
         doc.keep(i)
         new = doc.estimate(self.gap)
         cost = new - old + (self.sep if self.kept_docs and d not in self.kept_docs else 0)
-        if self.used + cost > self.budget or self._sentence_dup(d, i):
+        if self.used + cost > self.budget or self._opens_duplicate(d) or self._sentence_dup(d, i):
             doc.unkeep(i)
             return False
         if d not in self.kept_docs:
