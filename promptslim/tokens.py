@@ -100,13 +100,13 @@ def _load_ranks(name: str, blob_url: str, expected_hash: str | None) -> dict[byt
     the source file's size and mtime, and carries a SHA-256 of its own payload; any mismatch or I/O
     problem falls back to reading and verifying the rank file. Set PROMPTSLIM_CACHE_DIR=off to disable.
     """
-    src = _bpe_openai_data_dir() / f"{name}.tiktoken.gz"
-    use_cache = os.environ.get("PROMPTSLIM_CACHE_DIR", "").lower() not in ("off", "0", "none")
     cache_file = None
-    if use_cache and expected_hash:
+    if expected_hash:
         try:
-            st = src.stat()
-            cache_file = _cache_dir() / f"{name}-{expected_hash[:16]}-{st.st_size}-{st.st_mtime_ns}.ranks"
+            stem = _cache_stem(name, expected_hash)
+            if stem is None:
+                raise OSError("cache off")
+            cache_file = stem.with_name(stem.name + ".ranks")
             blob = cache_file.read_bytes()
             digest, payload = blob[:32], blob[32:]
             if hashlib.sha256(payload).digest() == digest:
