@@ -31,6 +31,9 @@ __all__ = ["LazyEncoding", "write_shards", "shard_key"]
 HANDOVER_BYTES = 512 * 1024
 # Pre-tokens longer than this go to tiktoken: Python merging is quadratic in the piece length.
 MAX_PIECE_BYTES = 256
+# Batches smaller than this are counted text by text: tiktoken's thread-pool batch call was slower at
+# every size tried on a 2-core machine (100 x 900 B: 5.8 ms vs 1.9 ms; 100 x 60 KB: 260 vs 169 ms).
+BATCH_MIN_BYTES = 8 * 1024 * 1024
 _MEMO_LIMIT = 200_000
 _MAGIC = b"PSBPE1\n"
 _OLD_UNICODE = unicodedata.ucd_3_2_0
@@ -235,7 +238,7 @@ class LazyEncoding:
         return len(self.encoding.encode_ordinary(text))
 
     def count_many(self, texts: Sequence[str]) -> list[int]:
-        """Counts for many texts; large batches go to tiktoken's thread pool."""
-        if self._fast_ready() and sum(map(len, texts)) <= HANDOVER_BYTES // 4:
+        """Counts for many texts; only very large batches go to tiktoken's thread pool."""
+        if len(texts) < 2 or sum(map(len, texts)) < BATCH_MIN_BYTES:
             return [self.count(t) for t in texts]
         return [len(ids) for ids in self.encoding.encode_ordinary_batch(list(texts))]

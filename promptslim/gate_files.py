@@ -224,7 +224,7 @@ def measure_sources(sources: Sequence[Source], tokenizer: Tokenizer, model: str,
                     reuse: Mapping[str, FileRecord] | None = None) -> tuple[dict[str, FileRecord], list[str]]:
     """Token records for ``sources`` plus notes on files skipped (binary, or structured non-messages).
 
-    Text files are tokenized in one batch (tiktoken's thread pool); message files message by message
+    Text files are tokenized with `count_many`; message files message by message
     through :meth:`Tokenizer.count_messages`, the request total being their sum plus reply priming.
     ``reuse`` holds records counted *in this run with the same tokenizer and model*: a source whose
     key and content hash match one is not counted again (counting is deterministic).

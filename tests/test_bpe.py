@@ -87,6 +87,17 @@ def test_handover_after_enough_text(shard_dir: Path, monkeypatch: pytest.MonkeyP
     assert eng.count_many([text, "", "hi"]) == [len(real.encode_ordinary(t)) for t in (text, "", "hi")]
 
 
+def test_count_many_batch_path_matches(shard_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches over BATCH_MIN_BYTES go to tiktoken's batch call; below it, text by text: same counts."""
+    eng, real = _fresh("o200k_base", shard_dir)
+    texts = ["Café naïve — 12 tokens?", "", "x" * 300, "def f(a):\n    return a  # ok"]
+    want = [len(real.encode_ordinary(t)) for t in texts]
+    assert eng.count_many(texts) == want
+    monkeypatch.setattr(_bpe, "BATCH_MIN_BYTES", 10)
+    assert eng.count_many(texts) == want
+    assert eng.count_many([]) == []
+
+
 def test_corrupt_or_missing_shards_fall_back(tmp_path: Path) -> None:
     real = tokens._encoding("o200k_base")
     good = tmp_path / "good.shards"
