@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from ._toml import load_package_toml
+from .compress_articles import pass_articles
 from .compress_kit import (
     Edit,
     PassFn,
@@ -49,6 +50,7 @@ __all__ = [
     "pass_verbose",
     "pass_filler",
     "pass_role_adjectives",
+    "pass_articles",
     "pass_duplicates",
     "pass_prune",
 ]
@@ -421,6 +423,7 @@ PASSES: dict[str, PassFn] = {
     "verbose": pass_verbose,
     "filler": pass_filler,
     "role_adjectives": pass_role_adjectives,
+    "articles": pass_articles,
     "duplicates": pass_duplicates,
     "prune": pass_prune,
 }
@@ -428,6 +431,6 @@ PASSES: dict[str, PassFn] = {
 # Which passes each level runs, in order.
 PASS_ORDER: dict[str, tuple[str, ...]] = {
     "safe": ("layout", "markup", "verbose"),
-    "balanced": ("layout", "markup", "verbose", "filler", "duplicates"),
-    "aggressive": ("layout", "markup", "verbose", "filler", "role_adjectives", "duplicates", "prune"),
+    "balanced": ("layout", "markup", "verbose", "filler", "articles", "duplicates"),
+    "aggressive": ("layout", "markup", "verbose", "filler", "role_adjectives", "articles", "duplicates", "prune"),
 }

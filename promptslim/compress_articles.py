@@ -1,0 +1,260 @@
+"""Article dropping (the ``articles`` compression pass, ``balanced`` and up).
+
+"the", "a" and "an" carry almost no meaning in instructions to an LLM ("Summarize the text in a
+table" reads the same as "Summarize text in table"), so ``balanced`` drops them where that is
+provably harmless: in English prose only (a per-paragraph stopword test: "a" is a word in Spanish,
+Portuguese, Italian and French), never in protected spans, constraint clauses, headings, table
+rows, indented code, template or few-shot blocks ("Output format:", "Example 1:", paragraphs
+sharing a "Q:" label), never before a capitalised word, a number, a closed-class word or a letter
+variable ("option a"), never in a fixed expression that needs it ("a few", "at a time", "once a
+day"), and only where the tokenizer confirms the saving. All word lists are in
+``rules/articles.toml``.
+
+>>> from promptslim.tokens import get_tokenizer
+>>> pass_articles("Summarize the text in a table. The answer must be short.", (), get_tokenizer())[0]
+'Summarize text in table. Answer must be short.'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ._toml import load_package_toml
+from .compress_kit import Edit, Span, apply_edits, is_sentence_start, level_rank
+from .result import Change
+from .spans import find_constraint_spans, merge_spans, overlaps
+from .tokens import Tokenizer
+
+__all__ = ["pass_articles", "article_skip_zones", "is_english"]
+
+# an article as a whole word (not inside a word, path, handle or identifier), one blank, then a
+# word: every part is a literal or a single character class, so the scan is linear
+_ARTICLE = re.compile(r"(?<![\w'\u2019./@#$%&*+=<>\\-])(the|The|THE|an|An|AN|a|A)[ \t]([A-Za-z][a-z0-9'\u2019-]*)")
+_WORDS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
+_HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]")
+_AFTER_WORD_BAD = frozenset("_=([{<>/\\@#$%^&*+|~`")
+_PREV_WORD = re.compile(r"([^\s]{1,40})[ \t]+\Z")
+_NEXT_WORDS = re.compile(r"[ \t]+([A-Za-z][a-z'\u2019-]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    blocklist: frozenset[str]
+    a_label_after: frozenset[str]
+    keep_after: frozenset[str]
+    keep_phrases: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...]
+    english: frozenset[str]
+    foreign: frozenset[str]
+    min_share: float
+    max_foreign: float
+    min_words: int
+    label_re: re.Pattern[str]
+    heading_re: re.Pattern[str]
+
+
+@cache
+def _rules() -> _Rules:
+    t = load_package_toml("rules/articles.toml")
+    arts = set(t["articles"])
+    phrases = []
+    for p in t["keep_phrases"]:
+        words = p.lower().split()
+        for i, w in enumerate(words):
+            if w in arts:
+                phrases.append((tuple(words[:i]), w, tuple(words[i + 1:])))
+    labels = sorted({x.lower() for x in t["template_labels"]}, key=len, reverse=True)
+    alt = "|".join(re.escape(x).replace(r"\ ", r"[ \t]+") for x in labels)
+    # a label line: markup, the label (a number may follow), markup, a colon
+    label_re = re.compile(rf"(?im)^[ \t>*_#+-]{{0,12}}(?:{alt})(?:[ \t]{{1,4}}\d{{1,3}})?[ \t]*[*_]{{0,3}}[ \t]*:")
+    hwords = "|".join(re.escape(x) for x in t["template_heading_words"])
+    heading_re = re.compile(rf"(?i)\b(?:{hwords})\b")
+    return _Rules(
+        blocklist=frozenset(t["next_word_blocklist"]), a_label_after=frozenset(t["a_label_after"]),
+        keep_after=frozenset(t["keep_after"]), keep_phrases=tuple(phrases),
+        english=frozenset(t["english_words"]), foreign=frozenset(t["foreign_words"]),
+        min_share=float(t["min_english_share"]), max_foreign=float(t["max_foreign_ratio"]),
+        min_words=int(t["min_words"]), label_re=label_re, heading_re=heading_re,
+    )
+
+
+def _counts(text: str) -> tuple[int, int, int]:
+    """Words (articles not counted), English function words, other languages' function words."""
+    r = _rules()
+    n = en = fo = 0
+    for w in _WORDS.findall(text.lower()):
+        if w in ("the", "a", "an"):
+            continue
+        n += 1
+        if w in r.english:
+            en += 1
+        elif w in r.foreign:
+            fo += 1
+    return n, en, fo
+
+
+def _verdict(n: int, en: int, fo: int) -> bool:
+    r = _rules()
+    return n > 0 and en >= r.min_share * n and fo <= r.max_foreign * en
+
+
+def is_english(text: str) -> bool:
+    """The paragraph test: enough common English function words, few of other languages'."""
+    return _verdict(*_counts(text))
+
+
+def article_skip_zones(text: str) -> tuple[Span, ...]:
+    """Ranges of ``text`` where articles stay: paragraphs that are not English prose, template and
+    few-shot blocks (a label line such as "Output format:" or "Example 2:" to the next blank line,
+    a section under a heading naming examples or a format, paragraphs sharing a "Q:"-style label).
+    Computed once on a whole prompt, then carried through the other passes' edits."""
+    from .prune import _example_blocks
+
+    r = _rules()
+    zones: list[Span] = []
+    paras: list[Span] = []
+    pos = 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        paras.append((pos, m.start()))
+        pos = m.end()
+    paras.append((pos, len(text)))
+    stats = [_counts(text[a:b]) for a, b in paras]
+    doc = _verdict(sum(s[0] for s in stats), sum(s[1] for s in stats), sum(s[2] for s in stats))
+    for (a, b), (n, en, fo) in zip(paras, stats, strict=True):
+        ok = (doc and fo == 0) if n < r.min_words else _verdict(n, en, fo)
+        if not ok:
+            zones.append((a, b))
+    for m in r.label_re.finditer(text):
+        br = _PARAGRAPH_BREAK.search(text, m.end())
+        zones.append((m.start(), br.start() if br else len(text)))
+    heads = list(_HEADING.finditer(text))
+    for i, m in enumerate(heads):
+        le = text.find("\n", m.start())
+        le = len(text) if le < 0 else le
+        if r.heading_re.search(text, m.start(), le):
+            zones.append((m.start(), heads[i + 1].start() if i + 1 < len(heads) else len(text)))
+    zones.extend(_example_blocks(text))
+    return tuple(merge_spans(zones))
+
+
+def _skip_line(text: str, ls: int, le: int) -> bool:
+    """Headings, table rows, indented code (4+ columns, no list marker) and setext-underlined lines."""
+    s = text[ls:le]
+    body = s.lstrip(" \t")
+    if not body or body[0] in "#|":
+        return True
+    indent = len(s) - len(body)
+    if (indent >= 4 or s.startswith("\t")) and not (body[0] in "-*+" or body[:1].isdigit()):
+        return True
+    nxt = text.find("\n", le + 1)
+    under = text[le + 1:(len(text) if nxt < 0 else nxt)].strip()
+    return bool(under) and len(under) >= 2 and set(under) <= {"=", "-"}
+
+
+def pass_articles(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer, *,
+                  level: str = "balanced", constraint_spans: Sequence[Span] | None = None,
+                  skip_spans: Sequence[Span] | None = None, **options: Any) -> tuple[str, tuple[Change, ...]]:
+    """Drop "the", "a", "an" where harmless (see the module docstring); ``balanced`` and up.
+
+    ``skip_spans`` are the ranges where articles stay (default: :func:`article_skip_zones` of
+    ``text``; :func:`~promptslim.compress.compress_prompt` computes them once on the whole prompt).
+    A sentence-initial "The" goes and the next word is capitalised ("The answer" -> "Answer").
+    """
+    if level_rank(level) < 1:
+        return text, ()
+    first = _ARTICLE.search(text)
+    if first is None:
+        return text, ()
+    r = _rules()
+    cons = find_constraint_spans(text) if constraint_spans is None else constraint_spans
+    skip = article_skip_zones(text) if skip_spans is None else skip_spans
+    edits: list[Edit] = []
+    n = len(text)
+    pos = text.rfind("\n", 0, first.start()) + 1
+    while pos < n:
+        nl = text.find("\n", pos)
+        le = n if nl < 0 else nl
+        if not _skip_line(text, pos, le):
+            for m in _ARTICLE.finditer(text, pos, le):
+                e = _candidate(text, m, pos, le, r, protected_spans, cons, skip)
+                if e is not None:
+                    edits.append(e)
+        pos = le + 1
+        if nl >= 0:
+            nxt = _ARTICLE.search(text, pos)
+            if nxt is None:
+                break
+            pos = text.rfind("\n", 0, nxt.start()) + 1
+    return apply_edits(text, edits, tokenizer, "articles", protected=protected_spans)
+
+
+def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protected: Sequence[Span],
+               cons: Sequence[Span], skip: Sequence[Span]) -> Edit | None:
+    """The edit dropping the article ``m`` matched, or None when it must stay."""
+    art, nxt = m.group(1), m.group(2)
+    a, w = m.start(1), m.start(2)
+    low = art.lower()
+    if not nxt[0].islower() or len(nxt) < 2:
+        return None  # a name or title ("the United Nations") or a letter variable ("a b")
+    lnxt = nxt.lower().rstrip("'\u2019-")
+    if lnxt in r.blocklist or lnxt.startswith(("e.g", "i.e")):
+        return None
+    end = m.end(2)
+    if end < le and text[end] in _AFTER_WORD_BAD:
+        return None  # an identifier or markup, not a word
+    at_start = False
+    if art[0].isupper():
+        if len(art) > 1 and art.isupper():
+            return None  # ALL CAPS text
+        at_start = is_sentence_start(text, a)
+        if not at_start:
+            return None  # "Plan A", "The Hague" style capitals inside a sentence
+    if a > ls and text[a - 1] not in " \t(":
+        return None
+    if overlaps(protected, a, w + 1) or overlaps(cons, a, w + 1) or overlaps(skip, a, w + 1):
+        return None
+    pm = _PREV_WORD.search(text, max(ls, a - 48), a)
+    prev = pm.group(1).lower().strip("*_([\"'") if pm else ""
+    if prev:
+        if prev in r.keep_after or (low == "a" and prev.rstrip(".,:;") in r.a_label_after):
+            return None
+        if low in ("a", "an") and prev[-1:].isdigit():
+            return None  # "$5 a month", "3 a day"
+    if _in_keep_phrase(text, low, prev, nxt.lower(), end, le, a, ls, r):
+        return None
+    if at_start:
+        return Edit(a, w + 1, nxt[0].upper(), "remove", f"article {art!r}")
+    return Edit(a, w, "", "remove", f"article {art!r}")
+
+
+def _in_keep_phrase(text: str, art: str, prev: str, nxt: str, end: int, le: int, a: int, ls: int,
+                    r: _Rules) -> bool:
+    """Whether the article sits in a keep-list expression ("a few", "at a time", "on the other hand")."""
+    after: list[str] | None = None
+    before: list[str] | None = None
+    for pre, x, post in r.keep_phrases:
+        if x != art or (post and post[0] != nxt) or (pre and pre[-1] != prev):
+            continue
+        if len(post) > 1:
+            if after is None:
+                after = [nxt]
+                p = end
+                while len(after) < 4:
+                    mm = _NEXT_WORDS.match(text, p, le)
+                    if mm is None:
+                        break
+                    after.append(mm.group(1).lower())
+                    p = mm.end()
+            if tuple(after[:len(post)]) != post:
+                continue
+        if len(pre) > 1:
+            if before is None:
+                before = text[max(ls, a - 80):a].lower().split()
+            if tuple(before[-len(pre):]) != pre:
+                continue
+        return True
+    return False
