@@ -38,7 +38,6 @@ _WORDS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]")
 _AFTER_WORD_BAD = frozenset("_=([{<>/\\@#$%^&*+|~`")
-_PREV_WORD = re.compile(r"([^\s]{1,40})[ \t]+\Z")
 _NEXT_WORDS = re.compile(r"[ \t]+([A-Za-z][a-z'\u2019-]*)")
 
 
@@ -47,7 +46,10 @@ class _Rules:
     blocklist: frozenset[str]
     a_label_after: frozenset[str]
     keep_after: frozenset[str]
-    keep_phrases: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...]
+    # keep-list expressions as (words before, words after) by (article, next word) or, for those
+    # ending at the article, by (article, previous word)
+    phrases_by_next: dict[tuple[str, str], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]
+    phrases_by_prev: dict[tuple[str, str], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]
     english: frozenset[str]
     foreign: frozenset[str]
     min_share: float
@@ -55,18 +57,24 @@ class _Rules:
     min_words: int
     label_re: re.Pattern[str]
     heading_re: re.Pattern[str]
+    articles: frozenset[str]
 
 
 @cache
 def _rules() -> _Rules:
     t = load_package_toml("rules/articles.toml")
     arts = set(t["articles"])
-    phrases = []
+    by_next: dict[tuple[str, str], list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    by_prev: dict[tuple[str, str], list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
     for p in t["keep_phrases"]:
         words = p.lower().split()
         for i, w in enumerate(words):
             if w in arts:
-                phrases.append((tuple(words[:i]), w, tuple(words[i + 1:])))
+                pre, post = tuple(words[:i]), tuple(words[i + 1:])
+                if post:
+                    by_next.setdefault((w, post[0]), []).append((pre, post))
+                elif pre:
+                    by_prev.setdefault((w, pre[-1]), []).append((pre, post))
     labels = sorted({x.lower() for x in t["template_labels"]}, key=len, reverse=True)
     alt = "|".join(re.escape(x).replace(r"\ ", r"[ \t]+") for x in labels)
     # a label line: markup, the label (a number may follow), markup, a colon
@@ -75,26 +83,23 @@ def _rules() -> _Rules:
     heading_re = re.compile(rf"(?i)\b(?:{hwords})\b")
     return _Rules(
         blocklist=frozenset(t["next_word_blocklist"]), a_label_after=frozenset(t["a_label_after"]),
-        keep_after=frozenset(t["keep_after"]), keep_phrases=tuple(phrases),
+        keep_after=frozenset(t["keep_after"]),
+        phrases_by_next={k: tuple(v) for k, v in by_next.items()},
+        phrases_by_prev={k: tuple(v) for k, v in by_prev.items()},
         english=frozenset(t["english_words"]), foreign=frozenset(t["foreign_words"]),
         min_share=float(t["min_english_share"]), max_foreign=float(t["max_foreign_ratio"]),
         min_words=int(t["min_words"]), label_re=label_re, heading_re=heading_re,
+        articles=frozenset(t["articles"]),
     )
+
 
 
 def _counts(text: str) -> tuple[int, int, int]:
     """Words (articles not counted), English function words, other languages' function words."""
     r = _rules()
-    n = en = fo = 0
-    for w in _WORDS.findall(text.lower()):
-        if w in ("the", "a", "an"):
-            continue
-        n += 1
-        if w in r.english:
-            en += 1
-        elif w in r.foreign:
-            fo += 1
-    return n, en, fo
+    words = _WORDS.findall(text.lower())
+    n = len(words) - sum(map(r.articles.__contains__, words))
+    return n, sum(map(r.english.__contains__, words)), sum(map(r.foreign.__contains__, words))
 
 
 def _verdict(n: int, en: int, fo: int) -> bool:
@@ -122,10 +127,17 @@ def article_skip_zones(text: str) -> tuple[Span, ...]:
         paras.append((pos, m.start()))
         pos = m.end()
     paras.append((pos, len(text)))
-    stats = [_counts(text[a:b]) for a, b in paras]
-    doc = _verdict(sum(s[0] for s in stats), sum(s[1] for s in stats), sum(s[2] for s in stats))
-    for (a, b), (n, en, fo) in zip(paras, stats, strict=True):
-        ok = (doc and fo == 0) if n < r.min_words else _verdict(n, en, fo)
+    doc: bool | None = None
+    for a, b in paras:
+        if _ARTICLE.search(text, a, b) is None:
+            continue  # no article to keep or drop: no verdict needed
+        n, en, fo = _counts(text[a:b])
+        if n < r.min_words:
+            if doc is None:
+                doc = _verdict(*_counts(text))
+            ok = doc and fo == 0
+        else:
+            ok = _verdict(n, en, fo)
         if not ok:
             zones.append((a, b))
     for m in r.label_re.finditer(text):
@@ -217,8 +229,13 @@ def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protect
         return None
     if overlaps(protected, a, w + 1) or overlaps(cons, a, w + 1) or overlaps(skip, a, w + 1):
         return None
-    pm = _PREV_WORD.search(text, max(ls, a - 48), a)
-    prev = pm.group(1).lower().strip("*_([\"'") if pm else ""
+    k = a
+    while k > ls and text[k - 1] in " \t":
+        k -= 1
+    j = k
+    while j > ls and k - j < 40 and not text[j - 1].isspace():
+        j -= 1
+    prev = text[j:k].lower().strip("*_([\"'")
     if prev:
         if prev in r.keep_after or (low == "a" and prev.rstrip(".,:;") in r.a_label_after):
             return None
@@ -234,10 +251,13 @@ def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protect
 def _in_keep_phrase(text: str, art: str, prev: str, nxt: str, end: int, le: int, a: int, ls: int,
                     r: _Rules) -> bool:
     """Whether the article sits in a keep-list expression ("a few", "at a time", "on the other hand")."""
+    cands = r.phrases_by_next.get((art, nxt), ()) + r.phrases_by_prev.get((art, prev), ())
+    if not cands:
+        return False
     after: list[str] | None = None
     before: list[str] | None = None
-    for pre, x, post in r.keep_phrases:
-        if x != art or (post and post[0] != nxt) or (pre and pre[-1] != prev):
+    for pre, post in cands:
+        if (post and post[0] != nxt) or (pre and pre[-1] != prev):
             continue
         if len(post) > 1:
             if after is None:

@@ -85,25 +85,30 @@ def _window(text: str, a: int, b: int) -> Span:
     return left, right
 
 
+_MAX_BATCH = 64  # edits confirmed together at most (a failed batch is split in halves)
+
+
 def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: str, *,
                 min_saved: int = 1, protected: Sequence[Span] = ()) -> tuple[str, tuple[Change, ...]]:
     """Apply non-overlapping ``edits`` left to right where each saves at least ``min_saved`` tokens.
 
-    Each edit is measured on a window of context in the text as already edited to its left, so
-    neighbouring edits are judged together. Edits that overlap an earlier accepted one, touch a
-    ``protected`` span, or do not shorten the text by characters or tokens are dropped.
+    Edits are measured on a window of context in the text as already edited to their left, so
+    neighbouring edits are judged together. Consecutive edits on one line form a batch confirmed
+    with one count of its window before and after: the batch is kept when it saves at least
+    ``min_saved`` tokens per edit (its saving is spread over its edits' ``tokens_saved``); a batch
+    that falls short is split in halves down to single edits, so one edit that does not pay never
+    blocks the others. Edits that overlap an earlier accepted one, touch a ``protected`` span, or
+    do not shorten the text by characters or tokens are dropped.
     """
     count = tokenizer.count_base
-    out: list[str] = []
-    changes: list[Change] = []
-    pos = 0
     accepted: list[Edit] = []
-    for e in sorted(edits, key=lambda e: (e.start, e.end)):
-        if e.start < pos or e.end < e.start or text[e.start:e.end] == e.replacement:
-            continue
-        if protected and overlaps(protected, e.start, e.end):
-            continue
-        left, right = _window(text, e.start, e.end)
+    savings: list[int] = []
+
+    def measure(batch: Sequence[Edit]) -> tuple[int, int]:
+        """Tokens saved by ``batch`` in its window, and the window's length change in characters."""
+        first, last = batch[0], batch[-1]
+        left = _window(text, first.start, first.end)[0]
+        right = _window(text, last.start, last.end)[1]
         # left context as already edited: replay accepted edits that fall inside the window
         recent = accepted[-8:]
         for prev in recent:
@@ -116,21 +121,61 @@ def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: st
                 pieces.append(text[cur:prev.start])
                 pieces.append(prev.replacement)
                 cur = prev.end
-        ctx_left = "".join(pieces) + text[cur:e.start]
-        ctx_right = text[e.end:right]
-        before = ctx_left + text[e.start:e.end] + ctx_right
-        after = ctx_left + e.replacement + ctx_right
-        saved = count(before) - count(after)
-        if saved < min_saved or (saved == 0 and len(after) >= len(before)):
+        ctx_left = "".join(pieces) + text[cur:first.start]
+        mid: list[str] = []
+        cur = first.start
+        for e in batch:
+            mid.append(text[cur:e.start])
+            mid.append(e.replacement)
+            cur = e.end
+        after = ctx_left + "".join(mid) + text[last.end:right]
+        before = ctx_left + text[first.start:right]
+        return count(before) - count(after), len(before) - len(after)
+
+    def decide(batch: Sequence[Edit]) -> None:
+        if accepted and batch[0].start < accepted[-1].end:
+            if len(batch) == 1:
+                return
+            batch = [e for e in batch if e.start >= accepted[-1].end]
+            if not batch:
+                return
+        saved, shorter = measure(batch)
+        k = len(batch)
+        if saved >= min_saved * k and (saved > 0 or shorter > 0):
+            base, rem = divmod(saved, k)
+            for i, e in enumerate(batch):
+                accepted.append(e)
+                savings.append(base + (i < rem))
+        elif k > 1:
+            decide(batch[:k // 2])
+            decide(batch[k // 2:])
+
+    batch: list[Edit] = []
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if e.end < e.start or text[e.start:e.end] == e.replacement:
             continue
+        if protected and overlaps(protected, e.start, e.end):
+            continue
+        if batch and (e.start < batch[-1].end or len(batch) >= _MAX_BATCH
+                      or "\n" in text[batch[-1].end:e.start]):
+            decide(batch)
+            batch = []
+        if accepted and e.start < accepted[-1].end:
+            continue
+        batch.append(e)
+    if batch:
+        decide(batch)
+    if not accepted:
+        return text, ()
+    out: list[str] = []
+    changes: list[Change] = []
+    pos = 0
+    for e, saved in zip(accepted, savings, strict=True):
         out.append(text[pos:e.start])
         out.append(e.replacement)
         pos = e.end
-        accepted.append(e)
         changes.append(Change(kind=e.kind, rule=rule, span=(e.start, e.end), before=text[e.start:e.end],
                               after=e.replacement, tokens_saved=saved, reason=e.reason))
-    if not changes:
-        return text, ()
     out.append(text[pos:])
     return "".join(out), tuple(changes)
 
