@@ -118,7 +118,8 @@ def _units(text: str, lines: Sequence[Span] | None = None) -> list[Span]:
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n\s*")
-_BLOCK_LABEL = re.compile(r"[ \t]*#*[ \t]*([A-Za-z][\w ]{0,24}?)[ \t]*\d*[ \t]*:")
+# (one way to match the blanks before the label: "[ \t]*#*[ \t]*" was quadratic on a run of spaces)
+_BLOCK_LABEL = re.compile(r"[ \t]*(?:#+[ \t]*)?([A-Za-z][\w ]{0,24}?)[ \t]*\d*[ \t]*:")
 
 
 def _example_blocks(text: str) -> tuple[Span, ...]:
