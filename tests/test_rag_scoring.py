@@ -1,7 +1,9 @@
-"""Tests for RAG selection's scoring helpers: the BM25 term index, answer-type matching, sentence
+"""Tests for RAG selection's scoring helpers: BM25 against its formula, answer-type matching, sentence
 context, and the exact context count that adds per-chunk counts."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -10,34 +12,52 @@ from promptslim import get_tokenizer
 from promptslim.rag import BM25Ranker, ScoreParams, bm25_tokens, format_context, select_chunks
 from promptslim.rag._answer import ANSWER_TYPES, offers, question_type, question_words
 from promptslim.rag._format import context_tokens
-from promptslim.rag._rankers import TermIndex
 
 TOK = get_tokenizer()
 DOCS = ["Paris is the capital of France.", "Berlin is the capital of Germany and has museums.",
         "France has many museums; Paris museums are famous.", "capital capital of France", ""]
 
 
-# --- BM25 term index ------------------------------------------------------------------------------------
+# --- BM25 (rank-bm25 with Lucene IDF) -------------------------------------------------------------------
 
-def test_term_index_matches_rank_bm25() -> None:
+def _reference_bm25(query: list[str], docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> list[float]:
+    """Okapi BM25 with Lucene's IDF written out from the formula (an independent reference)."""
+    n = len(docs)
+    avg = sum(len(d) for d in docs) / n
+    out = []
+    for d in docs:
+        total = 0.0
+        for t in query:
+            df = sum(1 for x in docs if t in x)
+            if not df:
+                continue
+            f = d.count(t)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            total += idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len(d) / avg))
+        out.append(total)
+    return out
+
+
+def test_default_bm25_is_rank_bm25_with_lucene_idf() -> None:
     docs = [bm25_tokens(d) for d in DOCS]
+    assert BM25Ranker().backend == "rank-bm25"
+    assert BM25Ranker(backend="auto").backend == "rank-bm25"  # the old name of the default still works
     for query in ("capital of France museums zzz", "museums museums Paris", "zzz"):
         q = bm25_tokens(query)
-        fast = BM25Ranker().score_tokens(q, docs)
-        ref = BM25Ranker(backend="rank-bm25").score_tokens(q, docs)
-        assert fast == pytest.approx(ref, rel=1e-9, abs=1e-12)
+        assert BM25Ranker().score_tokens(q, docs) == pytest.approx(_reference_bm25(q, docs), rel=1e-9, abs=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
 @given(docs=st.lists(st.lists(st.sampled_from("a b c d e f".split()), max_size=8), min_size=1, max_size=8),
        query=st.lists(st.sampled_from("a b c x".split()), min_size=1, max_size=5))
-def test_term_index_equals_rank_bm25_on_any_pool(docs: list[list[str]], query: list[str]) -> None:
+def test_bm25_term_columns_sum_to_the_score_on_any_pool(docs: list[list[str]], query: list[str]) -> None:
     if not any(docs):
         return
-    fast = TermIndex(docs).scores(query)
-    ref = BM25Ranker(backend="rank-bm25").score_tokens(query, docs)
-    assert fast == pytest.approx(ref, rel=1e-9, abs=1e-12)
-    cols = TermIndex(docs, only=query).term_scores(query)
+    ranker = BM25Ranker()
+    ref = _reference_bm25(query, docs)
+    assert ranker.score_tokens(query, docs) == pytest.approx(ref, rel=1e-9, abs=1e-12)
+    cols = ranker.term_scores(query, docs)
+    assert set(cols) == {t for t in query if any(t in d for d in docs)}
     summed = [sum(c[i] * query.count(t) for t, c in cols.items()) for i in range(len(docs))]
     assert summed == pytest.approx(ref, rel=1e-9, abs=1e-12)
 

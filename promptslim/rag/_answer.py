@@ -46,11 +46,17 @@ def question_words(question: str) -> frozenset[str]:
 def offers(kind: str, sentence: str, qwords: frozenset[str]) -> bool:
     """True when ``sentence`` holds a candidate answer of type ``kind`` that the question lacks."""
     if kind == "name":
-        cands = _CAPITALISED.findall(sentence.strip())
+        cands = _CAPITALISED.finditer(sentence.strip())
     else:
-        cands = _CANDIDATE[kind].findall(sentence)
-    for cand in cands:
-        words = all_words(cand if isinstance(cand, str) else " ".join(cand))
-        if words and not all(w in qwords for w in words):
+        cands = _CANDIDATE[kind].finditer(sentence)
+    for cand in cands:  # lazily: the first candidate the question lacks settles it
+        words = _words(cand.group())
+        if words and not qwords.issuperset(words):
             return True
     return False
+
+
+@lru_cache(maxsize=8192)
+def _words(candidate: str) -> tuple[str, ...]:
+    """:func:`all_words` of a candidate, memoized (the same years and names recur across sentences)."""
+    return tuple(all_words(candidate))

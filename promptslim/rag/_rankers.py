@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
@@ -35,7 +34,6 @@ __all__ = [
     "get_ranker",
     "RANKERS",
     "rank_order",
-    "TermIndex",
 ]
 
 RANKERS = ("bm25", "bm25s", "embedding", "hybrid")
@@ -58,11 +56,13 @@ def rank_order(scores: Sequence[float]) -> list[int]:
 
 
 class BM25Ranker:
-    """Okapi BM25 over :func:`bm25_tokens` words; ``backend`` is ``"rank-bm25"`` (``"auto"``) or ``"bm25s"``."""
+    """Okapi BM25 over :func:`bm25_tokens` words; ``backend`` is ``"rank-bm25"`` (default) or ``"bm25s"``."""
 
-    def __init__(self, k1: float = 1.5, b: float = 0.75, backend: str = "auto") -> None:
-        if backend not in ("auto", "rank-bm25", "bm25s"):
-            raise InputError(f"unknown BM25 backend {backend!r}; use 'auto', 'rank-bm25' or 'bm25s'")
+    def __init__(self, k1: float = 1.5, b: float = 0.75, backend: str = "rank-bm25") -> None:
+        if backend == "auto":  # the name of the default before rank-bm25 was made the default
+            backend = "rank-bm25"
+        if backend not in ("rank-bm25", "bm25s"):
+            raise InputError(f"unknown BM25 backend {backend!r}; use 'rank-bm25' or 'bm25s'")
         self.k1 = k1
         self.b = b
         self.backend = backend
@@ -80,31 +80,22 @@ class BM25Ranker:
         return self.score_tokens(bm25_tokens(query), [bm25_tokens(d) for d in docs])
 
     def index(self, docs: Sequence[Sequence[str]]) -> Callable[[Sequence[str]], list[float]]:
-        """Index a pool of pre-tokenized docs once; the returned function scores a tokenized query.
-
-        ``auto`` scores with :class:`TermIndex` (per-doc term counts, scoring only the query's terms);
-        ``rank-bm25`` with the library itself; both give the same numbers (a test checks it).
-        """
+        """Index a pool of pre-tokenized docs once; the returned function scores a tokenized query."""
         n = len(docs)
         if not n or not any(docs):
             return lambda query: [0.0] * n
         if self._use_bm25s():
             return _bm25s_index(docs, self.k1, self.b)
-        if self.backend == "auto":
-            return TermIndex(docs, self.k1, self.b).scores
         model = _lucene_bm25()([list(d) for d in docs], k1=self.k1, b=self.b)
         return lambda query: [float(x) for x in model.get_scores(list(query))] if query else [0.0] * n
 
     def term_scores(self, terms: Sequence[str], docs: Sequence[Sequence[str]]) -> dict[str, list[float]]:
-        """Each query term's BM25 contribution in every doc (BM25 is a sum of these).
-
-        The same numbers as rank-bm25 with Lucene IDF (a test checks it), computed only for the
-        query's terms: rank-bm25 builds term counts for the whole vocabulary of the pool, which on
-        a pool of a thousand sentences costs more than everything else in a selection.
-        """
+        """``{term: its BM25 contribution in every doc}`` for the terms that occur in the pool (first-seen
+        order); BM25 is the sum of these, which lets the packer discount terms already covered."""
         if not docs or not any(docs):
             return {}
-        return TermIndex(docs, self.k1, self.b, terms).term_scores(terms)
+        model = _lucene_bm25()([list(d) for d in docs], k1=self.k1, b=self.b)
+        return {t: [float(x) for x in model.get_scores([t])] for t in dict.fromkeys(terms) if t in model.idf}
 
     def score_tokens(self, query: Sequence[str], docs: Sequence[Sequence[str]]) -> list[float]:
         """BM25 scores on pre-tokenized input (lets callers reuse one tokenization)."""
@@ -116,67 +107,6 @@ class BM25Ranker:
 
     def __repr__(self) -> str:
         return f"BM25Ranker(k1={self.k1}, b={self.b}, backend={self.backend!r})"
-
-
-class TermIndex:
-    """Okapi BM25 with Lucene's IDF over a pool of tokenized docs, scoring only the query's terms.
-
-    Holds each doc's term counts (``collections.Counter``, built in C); a query costs one pass over
-    the pool per distinct query term. ``only`` limits the counts to those terms (cheaper when the
-    query is known in advance).
-    """
-
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75,
-                 only: Sequence[str] | None = None) -> None:
-        self.n = len(docs)
-        lens = [len(d) for d in docs]
-        avg = (sum(lens) / self.n) if self.n else 0.0
-        if only is None:
-            self.counts = [Counter(d) for d in docs]
-        else:
-            wanted = set(only)
-            self.counts = [Counter([w for w in d if w in wanted]) for d in docs]
-        self.k1 = k1
-        # the length-normalised k1 of each doc (0 for an empty pool: no term ever matches there)
-        self.norm = [k1 * (1 - b + b * ln / avg) if avg else k1 for ln in lens]
-        self._cols: dict[str, list[float] | None] = {}
-
-    def column(self, term: str) -> list[float] | None:
-        """The term's BM25 contribution in every doc, or None when no doc contains it."""
-        if term in self._cols:
-            return self._cols[term]
-        hits = [(i, f) for i, c in enumerate(self.counts) if (f := c.get(term))]
-        col: list[float] | None = None
-        if hits:
-            df = len(hits)
-            idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
-            scale = idf * (self.k1 + 1)
-            col = [0.0] * self.n
-            norm = self.norm
-            for i, f in hits:
-                col[i] = scale * f / (f + norm[i])
-        self._cols[term] = col
-        return col
-
-    def term_scores(self, terms: Sequence[str]) -> dict[str, list[float]]:
-        """``{term: column}`` for the query terms that occur in the pool, in first-seen order."""
-        out: dict[str, list[float]] = {}
-        for t in dict.fromkeys(terms):
-            col = self.column(t)
-            if col is not None:
-                out[t] = col
-        return out
-
-    def scores(self, query: Sequence[str]) -> list[float]:
-        """BM25 score of every doc for a tokenized query (a repeated query term counts each time)."""
-        total = [0.0] * self.n
-        for t, k in Counter(query).items():
-            col = self.column(t)
-            if col is not None:
-                for i, v in enumerate(col):
-                    if v:
-                        total[i] += k * v
-        return total
 
 
 @lru_cache(maxsize=1)
