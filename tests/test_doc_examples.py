@@ -11,7 +11,7 @@ from conftest import REPO
 
 _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # README blocks that define everything they use (the others use data described in prose)
-_README_BLOCKS = ("ps.count_tokens(", "ps.compress_prompt(", "ps.split_cacheable(")
+_README_BLOCKS = ("ps.count_tokens(", "ps.compress_prompt(", "ps.select_chunks(", "ps.split_cacheable(")
 
 
 def _modules_with_examples() -> list[str]:
