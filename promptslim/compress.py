@@ -21,7 +21,8 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .compress_kit import LEVELS, Span, level_rank, map_spans
+from .compress_articles import article_skip_zones, pass_articles
+from .compress_kit import LEVELS, Span, SpanMover, level_rank
 from .compress_passes import PASS_ORDER, PASSES
 from .errors import InputError
 from .result import Change, Result, Savings
@@ -120,15 +121,21 @@ _LAYOUT_REACH = 2
 
 
 def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Protect, ...], tok: Tokenizer,
-               near_duplicates: float | None, embedder: Any) -> tuple[str, list[Change]]:
+               near_duplicates: float | None, embedder: Any, *,
+               incremental: bool = True) -> tuple[str, list[Change]]:
     """Run the passes in order, round after round, until a round changes nothing: a fixed point,
     which makes compression idempotent. Round 1 covers the whole text; later rounds re-check only
-    the lines around the previous round's edits (local passes) and re-run the duplicate search
-    when the text changed since it last ran."""
+    the lines around the previous round's edits (local passes), re-run the articles pass on the
+    lines changed since it last ran (or whose skip zones moved; every line with ``incremental=False``,
+    which gives the same result) and re-run the duplicate search when the text changed since it
+    last ran."""
     state = _State(text, order, level, protect, tok, near_duplicates, embedder)
     state.prot = find_protected_spans(text, protect)
     state.cons = find_constraint_spans(text, state.window)
     for name in order:
+        if name == "articles":
+            state.run_articles(None, article_skip_zones(state.text) if level_rank(level) >= 1 else ())
+            continue
         new, ch = PASSES[name](state.text, state.prot, tok, **state.options(name, state.cons))
         if name in _WHOLE_PASSES:  # clean unless it changed something (units may re-split)
             state.whole_version[name] = -1 if ch else state.version
@@ -142,6 +149,10 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
         for name in order:
             if name in _WHOLE_PASSES:
                 if state.whole_version[name] == state.version:
+                    continue
+                if name == "articles":
+                    zones = article_skip_zones(state.text)
+                    state.run_articles(state.article_lines(zones) if incremental else None, zones)
                     continue
                 cons = None if name == "duplicates" else state.cons
                 new, ch = PASSES[name](state.text, state.prot, tok, **state.options(name, cons))
@@ -179,6 +190,10 @@ class _State:
         self.round_dirty: list[Span] = []  # ranges the previous round changed, moved with this round's edits
         self.cons: tuple[Span, ...] = ()
         self.whole_version: dict[str, int] = {}  # text version a whole-text pass last left unchanged
+        # for the articles pass: its skip zones and the ranges changed since it last ran, both
+        # moved with every edit
+        self.art_zones: tuple[Span, ...] = ()
+        self.art_dirty: list[Span] = []
 
     def options(self, name: str, cons: Sequence[Span] | None) -> dict[str, Any]:
         opts: dict[str, Any] = {"level": self.level, "constraint_spans": cons}
@@ -189,13 +204,40 @@ class _State:
 
     def record(self, name: str, new: str, ch: Sequence[Change]) -> None:
         self.applied += 1
-        self.changes.extend(dataclasses.replace(c, location=f"pass {self.applied} ({name})") for c in ch)
-        self.prot = map_spans(self.prot, ch)
-        self.cons = map_spans(self.cons, ch)
-        self.dirty = list(map_spans(self.dirty, ch, keep_empty=True)) + _output_ranges(ch)
-        self.round_dirty = list(map_spans(self.round_dirty, ch, keep_empty=True))
+        loc = f"pass {self.applied} ({name})"
+        self.changes.extend(Change(c.kind, c.rule, loc, c.span, c.before, c.after, c.tokens_saved, c.reason)
+                            for c in ch)
+        mover = SpanMover(ch)
+        self.prot = mover.move(self.prot)
+        self.cons = mover.move(self.cons)
+        out = _output_ranges(ch)
+        self.dirty = list(mover.move(self.dirty, True)) + out
+        self.round_dirty = list(mover.move(self.round_dirty, True))
+        self.art_zones = mover.move(self.art_zones)
+        self.art_dirty = list(mover.move(self.art_dirty, True)) + out
         self.text = new
         self.version += 1
+
+    def run_articles(self, lines: Sequence[Span] | None, zones: tuple[Span, ...]) -> None:
+        """Run the articles pass with ``zones`` (its skip zones, computed on the whole text) on
+        ``lines`` only (runs of whole lines) or, with None, on every line."""
+        new, ch = pass_articles(self.text, self.prot, self.tok, level=self.level, constraint_spans=self.cons,
+                                skip_spans=zones, lines=lines)
+        self.whole_version["articles"] = -1 if ch else self.version
+        self.art_zones, self.art_dirty = zones, []
+        if ch:
+            self.record("articles", new, ch)
+
+    def article_lines(self, zones: tuple[Span, ...]) -> list[Span]:
+        """The lines where a whole-text articles run could decide differently from its last run:
+        lines changed since (with the line before each: a setext underline below a line makes it a
+        heading) and lines whose skip ``zones`` differ from the last run's, moved with the edits."""
+        moved = set(self.art_zones)
+        ranges = list(self.art_dirty)
+        ranges.extend(z for z in zones if z not in moved)
+        new = set(zones)
+        ranges.extend(z for z in self.art_zones if z not in new)
+        return _blocks(self.text, ranges, 0, before=1)
 
     def run_on_blocks(self, name: str, blocks: Sequence[Span], reach: int) -> None:
         """Run a local pass on each block of whole lines and record one combined change list in
@@ -222,7 +264,8 @@ class _State:
             pieces.append(new_sub)
             pos = b
             if ch:
-                all_ch.extend(dataclasses.replace(c, span=(c.span[0] + a, c.span[1] + a)) for c in ch if c.span)
+                all_ch.extend(Change(c.kind, c.rule, c.location, (c.span[0] + a, c.span[1] + a), c.before, c.after,
+                                     c.tokens_saved, c.reason) for c in ch if c.span)
         if all_ch:
             pieces.append(text[pos:])
             self.record(name, "".join(pieces), all_ch)
@@ -291,13 +334,18 @@ def _output_ranges(changes: Sequence[Change]) -> list[Span]:
     return out
 
 
-def _blocks(text: str, dirty: Sequence[Span], context: int) -> list[Span]:
-    """Runs of whole lines around the dirty ranges with ``context`` lines each side, merged, sorted."""
+def _blocks(text: str, dirty: Sequence[Span], context: int, before: int = 0) -> list[Span]:
+    """Runs of whole lines around the dirty ranges with ``context`` lines each side (and ``before``
+    more lines before), merged, sorted."""
     n = len(text)
     out: list[list[int]] = []
+    reach = -1  # the furthest dirty end merged into the last block
     for a, b in sorted(dirty):
+        if out and max(a, b) <= reach:
+            continue  # its lines and context are already in the last block
+        reach = max(a, b, reach)
         start = text.rfind("\n", 0, min(a, n)) + 1
-        for _ in range(context):
+        for _ in range(context + before):
             if start == 0:
                 break
             start = text.rfind("\n", 0, start - 1) + 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ._toml import load_package_toml
@@ -32,8 +32,11 @@ from .tokens import Tokenizer
 __all__ = ["pass_articles", "article_skip_zones", "is_english"]
 
 # an article as a whole word (not inside a word, path, handle or identifier), one blank, then a
-# word: every part is a literal or a single character class, so the scan is linear
-_ARTICLE = re.compile(r"(?<![\w'\u2019./@#$%&*+=<>\\-])(the|The|THE|an|An|AN|a|A)[ \t]([A-Za-z][a-z0-9'\u2019-]*)")
+# word: every part is a literal or a single character class, so the scan is linear (the leading
+# look-ahead, implied by the rest, rejects most positions before the costlier look-behind runs)
+_ARTICLE = re.compile(
+    r"(?=[tTaA][hHnN \t])(?<![\w'\u2019./@#$%&*+=<>\\-])(the|The|THE|an|An|AN|a|A)[ \t]([A-Za-z][a-z0-9'\u2019-]*)"
+)
 _WORDS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]")
@@ -102,6 +105,13 @@ def _counts(text: str) -> tuple[int, int, int]:
     return n, sum(map(r.english.__contains__, words)), sum(map(r.foreign.__contains__, words))
 
 
+@lru_cache(maxsize=4096)
+def _para_counts(para: str) -> tuple[int, int, int]:
+    """:func:`_counts` of one paragraph, memoised: compression asks again for the paragraphs its
+    later rounds did not change."""
+    return _counts(para)
+
+
 def _verdict(n: int, en: int, fo: int) -> bool:
     r = _rules()
     return n > 0 and en >= r.min_share * n and fo <= r.max_foreign * en
@@ -131,10 +141,12 @@ def article_skip_zones(text: str) -> tuple[Span, ...]:
     for a, b in paras:
         if _ARTICLE.search(text, a, b) is None:
             continue  # no article to keep or drop: no verdict needed
-        n, en, fo = _counts(text[a:b])
+        n, en, fo = _para_counts(text[a:b])
         if n < r.min_words:
             if doc is None:
-                doc = _verdict(*_counts(text))
+                # the text's counts are its paragraphs' (no word crosses a paragraph break)
+                per = [_para_counts(text[x:y]) for x, y in paras]
+                doc = _verdict(*(sum(c[i] for c in per) for i in range(3)))
             ok = doc and fo == 0
         else:
             ok = _verdict(n, en, fo)
@@ -169,39 +181,53 @@ def _skip_line(text: str, ls: int, le: int) -> bool:
 
 def pass_articles(text: str, protected_spans: Sequence[Span], tokenizer: Tokenizer, *,
                   level: str = "balanced", constraint_spans: Sequence[Span] | None = None,
-                  skip_spans: Sequence[Span] | None = None, **options: Any) -> tuple[str, tuple[Change, ...]]:
+                  skip_spans: Sequence[Span] | None = None, lines: Sequence[Span] | None = None,
+                  **options: Any) -> tuple[str, tuple[Change, ...]]:
     """Drop "the", "a", "an" where harmless (see the module docstring); ``balanced`` and up.
 
     ``skip_spans`` are the ranges where articles stay (default: :func:`article_skip_zones` of
     ``text``; :func:`~promptslim.compress.compress_prompt` computes them once on the whole prompt).
-    A sentence-initial "The" goes and the next word is capitalised ("The answer" -> "Answer").
+    ``lines`` (sorted, disjoint runs of whole lines) limits the scan to those lines: a line's
+    decisions depend only on the line, the next line and the spans over it, so compression
+    re-checks only the lines that changed. A sentence-initial "The" goes and the next word is
+    capitalised ("The answer" -> "Answer").
     """
     if level_rank(level) < 1:
         return text, ()
-    first = _ARTICLE.search(text)
-    if first is None:
+    if lines is None and _ARTICLE.search(text) is None:
         return text, ()
     r = _rules()
     cons = find_constraint_spans(text) if constraint_spans is None else constraint_spans
     skip = article_skip_zones(text) if skip_spans is None else skip_spans
     edits: list[Edit] = []
+    for a, b in ((0, len(text)),) if lines is None else lines:
+        _scan(text, a, b, r, protected_spans, cons, skip, edits)
+    return apply_edits(text, edits, tokenizer, "articles", protected=protected_spans)
+
+
+def _scan(text: str, start: int, stop: int, r: _Rules, protected: Sequence[Span], cons: Sequence[Span],
+          skip: Sequence[Span], edits: list[Edit]) -> None:
+    """Append the candidate edits of the lines in ``[start, stop)`` (whole lines) to ``edits``,
+    jumping from one line with an article to the next."""
+    first = _ARTICLE.search(text, start, stop)
+    if first is None:
+        return
     n = len(text)
     pos = text.rfind("\n", 0, first.start()) + 1
-    while pos < n:
+    while pos < stop:
         nl = text.find("\n", pos)
         le = n if nl < 0 else nl
         if not _skip_line(text, pos, le):
             for m in _ARTICLE.finditer(text, pos, le):
-                e = _candidate(text, m, pos, le, r, protected_spans, cons, skip)
+                e = _candidate(text, m, pos, le, r, protected, cons, skip)
                 if e is not None:
                     edits.append(e)
         pos = le + 1
         if nl >= 0:
-            nxt = _ARTICLE.search(text, pos)
+            nxt = _ARTICLE.search(text, pos, stop)
             if nxt is None:
                 break
             pos = text.rfind("\n", 0, nxt.start()) + 1
-    return apply_edits(text, edits, tokenizer, "articles", protected=protected_spans)
 
 
 def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protected: Sequence[Span],

@@ -33,6 +33,7 @@ __all__ = [
     "PhraseEntry",
     "PhraseTable",
     "map_spans",
+    "SpanMover",
 ]
 
 Span = tuple[int, int]
@@ -465,26 +466,46 @@ def map_spans(spans: Sequence[Span], changes: Sequence[Change], keep_empty: bool
     shrinks or grows it; spans that become empty are dropped unless ``keep_empty``. Used to carry
     protected and constraint spans through a pipeline.
     """
-    changes = [c for c in changes if c.span]
-    if not changes:
-        return tuple(spans)
-    starts = [c.span[0] for c in changes if c.span]
-    ends = [c.span[1] for c in changes if c.span]
-    deltas = [0]
-    for c in changes:
-        assert c.span is not None
-        deltas.append(deltas[-1] + len(c.after) - (c.span[1] - c.span[0]))
+    return SpanMover(changes).move(spans, keep_empty)
 
-    def move(p: int, is_end: bool) -> int:
-        i = bisect.bisect_right(ends, p)  # edits ending at or before p
-        q = p + deltas[i]
-        if i < len(starts) and starts[i] < p < ends[i]:  # p inside an edit: clamp to its output
-            q = starts[i] + deltas[i] + (len(changes[i].after) if is_end else 0)
-        return q
 
-    out = []
-    for a, b in spans:
-        na, nb = move(a, False), move(b, True)
-        if nb > na or (keep_empty and nb == na):
-            out.append((na, nb))
-    return tuple(out)
+class SpanMover:
+    """:func:`map_spans` for one pass's changes, prepared once to move several span lists."""
+
+    __slots__ = ("starts", "ends", "deltas", "afters")
+
+    def __init__(self, changes: Sequence[Change]) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.afters: list[int] = []
+        self.deltas = [0]
+        d = 0
+        for c in changes:
+            if c.span:
+                a, b = c.span
+                self.starts.append(a)
+                self.ends.append(b)
+                self.afters.append(len(c.after))
+                d += len(c.after) - (b - a)
+                self.deltas.append(d)
+
+    def move(self, spans: Sequence[Span], keep_empty: bool = False) -> tuple[Span, ...]:
+        """``spans`` moved to the pass's output (see :func:`map_spans`)."""
+        if not self.starts:
+            return tuple(spans)
+        starts, ends, deltas, afters = self.starts, self.ends, self.deltas, self.afters
+        k = len(starts)
+        br = bisect.bisect_right
+        out = []
+        for a, b in spans:
+            i = br(ends, a)  # edits ending at or before a
+            na = a + deltas[i]
+            if i < k and starts[i] < a < ends[i]:  # inside an edit: clamp to its output
+                na = starts[i] + deltas[i]
+            i = br(ends, b)
+            nb = b + deltas[i]
+            if i < k and starts[i] < b < ends[i]:
+                nb = starts[i] + deltas[i] + afters[i]
+            if nb > na or (keep_empty and nb == na):
+                out.append((na, nb))
+        return tuple(out)
