@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .compress_articles import article_skip_zones, pass_articles
+from .compress_articles import article_skip_zones, has_article, pass_articles
 from .compress_kit import LEVELS, Span, SpanMover, level_rank
 from .compress_passes import PASS_ORDER, PASSES
 from .errors import InputError
@@ -118,6 +118,9 @@ _WHOLE_PASSES = frozenset({"duplicates", "articles"})
 # over lines). After the first round they re-run only on the lines the previous round changed,
 # layout with 2 * _LAYOUT_REACH lines of context whose edits near a cut block edge are dropped.
 _LAYOUT_REACH = 2
+# Blocks of a line-local pass at most this many characters apart run as one block (a pass run
+# costs about as much as scanning a few hundred characters).
+_JOIN_GAP = 400
 
 
 def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Protect, ...], tok: Tokenizer,
@@ -125,16 +128,17 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
                incremental: bool = True) -> tuple[str, list[Change]]:
     """Run the passes in order, round after round, until a round changes nothing: a fixed point,
     which makes compression idempotent. Round 1 covers the whole text; later rounds re-check only
-    the lines around the previous round's edits (local passes), re-run the articles pass on the
-    lines changed since it last ran (or whose skip zones moved; every line with ``incremental=False``,
-    which gives the same result) and re-run the duplicate search when the text changed since it
-    last ran."""
+    the lines around the previous round's edits (local passes; one run from the first such line to
+    the last while the round has changed nothing yet), re-run the articles pass on the lines
+    changed since it last ran or whose skip zones moved, and re-run the duplicate search when the
+    text changed since it last ran. ``incremental=False`` runs local passes block by block and the
+    articles pass on every line, which gives the same result (tests compare the two)."""
     state = _State(text, order, level, protect, tok, near_duplicates, embedder)
     state.prot = find_protected_spans(text, protect)
     state.cons = find_constraint_spans(text, state.window)
     for name in order:
         if name == "articles":
-            state.run_articles(None, article_skip_zones(state.text) if level_rank(level) >= 1 else ())
+            state.run_articles(False)
             continue
         new, ch = PASSES[name](state.text, state.prot, tok, **state.options(name, state.cons))
         if name in _WHOLE_PASSES:  # clean unless it changed something (units may re-split)
@@ -144,6 +148,7 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
     whole = [name for name in order if name in _WHOLE_PASSES]
     for _ in range(_MAX_ROUNDS - 1):
         state.round_dirty, state.dirty = state.dirty, []
+        state.block_cache.clear()
         if not state.round_dirty and all(state.whole_version[name] == state.version for name in whole):
             break
         for name in order:
@@ -151,8 +156,7 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
                 if state.whole_version[name] == state.version:
                     continue
                 if name == "articles":
-                    zones = article_skip_zones(state.text)
-                    state.run_articles(state.article_lines(zones) if incremental else None, zones)
+                    state.run_articles(incremental)
                     continue
                 cons = None if name == "duplicates" else state.cons
                 new, ch = PASSES[name](state.text, state.prot, tok, **state.options(name, cons))
@@ -162,7 +166,13 @@ def _run_rules(text: str, order: Sequence[str], level: str, protect: tuple[Prote
                 continue
             if state.round_dirty:
                 reach = _LAYOUT_REACH if name == "layout" else 0
-                state.run_on_blocks(name, _blocks(state.text, state.round_dirty, 2 * reach), reach)
+                blocks = state.blocks(2 * reach)
+                if incremental and not reach and len(blocks) > 1 and not state.dirty:
+                    # blocks a few lines apart run as one: while this round has changed nothing
+                    # yet, the lines between were seen by this pass as they are and gave no edit,
+                    # so they give none again (fewer, longer runs cost less than many short ones)
+                    blocks = _join_close(blocks, _JOIN_GAP)
+                state.run_on_blocks(name, blocks, reach)
     return state.text, state.changes
 
 
@@ -194,6 +204,7 @@ class _State:
         # moved with every edit
         self.art_zones: tuple[Span, ...] = ()
         self.art_dirty: list[Span] = []
+        self.block_cache: dict[tuple[int, int], list[Span]] = {}
 
     def options(self, name: str, cons: Sequence[Span] | None) -> dict[str, Any]:
         opts: dict[str, Any] = {"level": self.level, "constraint_spans": cons}
@@ -215,12 +226,28 @@ class _State:
         self.round_dirty = list(mover.move(self.round_dirty, True))
         self.art_zones = mover.move(self.art_zones)
         self.art_dirty = list(mover.move(self.art_dirty, True)) + out
+        self.block_cache.clear()
         self.text = new
         self.version += 1
 
-    def run_articles(self, lines: Sequence[Span] | None, zones: tuple[Span, ...]) -> None:
-        """Run the articles pass with ``zones`` (its skip zones, computed on the whole text) on
-        ``lines`` only (runs of whole lines) or, with None, on every line."""
+    def blocks(self, context: int) -> list[Span]:
+        """:func:`_blocks` of the previous round's dirty ranges, reused by the passes of this round
+        until one of them changes the text."""
+        key = (self.version, context)
+        got = self.block_cache.get(key)
+        if got is None:
+            got = self.block_cache[key] = _blocks(self.text, self.round_dirty, context)
+        return got
+
+    def run_articles(self, incremental: bool) -> None:
+        """Run the articles pass with its skip zones computed on the whole text: on the lines where
+        its decisions may differ from its last run (``incremental``) or on every line."""
+        if level_rank(self.level) < 1 or not has_article(self.text):
+            self.whole_version["articles"] = self.version  # nothing to drop, whatever the zones
+            self.art_zones, self.art_dirty = (), []  # (empty zones: a later run re-checks every zone)
+            return
+        zones = article_skip_zones(self.text)
+        lines = self.article_lines(zones) if incremental else None
         new, ch = pass_articles(self.text, self.prot, self.tok, level=self.level, constraint_spans=self.cons,
                                 skip_spans=zones, lines=lines)
         self.whole_version["articles"] = -1 if ch else self.version
@@ -284,6 +311,17 @@ def _clip(spans: Sequence[Span], a: int, b: int) -> tuple[Span, ...]:
     return tuple(out)
 
 
+def _join_close(blocks: Sequence[Span], gap: int) -> list[Span]:
+    """Sorted disjoint ``blocks`` with those at most ``gap`` characters apart joined."""
+    out = [blocks[0]]
+    for a, b in blocks[1:]:
+        if a - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _nth_line_start(text: str, k: int) -> int:
     """Index where line ``k`` (0-based) of ``text`` starts, or ``len(text)``."""
     pos = 0
@@ -341,15 +379,16 @@ def _blocks(text: str, dirty: Sequence[Span], context: int, before: int = 0) -> 
     out: list[list[int]] = []
     reach = -1  # the furthest dirty end merged into the last block
     for a, b in sorted(dirty):
-        if out and max(a, b) <= reach:
+        hi = b if b > a else a
+        if hi <= reach:
             continue  # its lines and context are already in the last block
-        reach = max(a, b, reach)
-        start = text.rfind("\n", 0, min(a, n)) + 1
+        reach = hi
+        start = text.rfind("\n", 0, a if a < n else n) + 1
         for _ in range(context + before):
             if start == 0:
                 break
             start = text.rfind("\n", 0, start - 1) + 1
-        end = max(a, b)
+        end = hi
         for _ in range(context + 1):
             k = text.find("\n", end)
             if k < 0:

@@ -17,10 +17,11 @@ day"), and only where the tokenizer confirms the saving. All word lists are in
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from ._toml import load_package_toml
@@ -29,7 +30,7 @@ from .result import Change
 from .spans import find_constraint_spans, merge_spans, overlaps
 from .tokens import Tokenizer
 
-__all__ = ["pass_articles", "article_skip_zones", "is_english"]
+__all__ = ["pass_articles", "article_skip_zones", "is_english", "has_article"]
 
 # an article as a whole word (not inside a word, path, handle or identifier), one blank, then a
 # word: every part is a literal or a single character class, so the scan is linear (the leading
@@ -42,6 +43,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]")
 _AFTER_WORD_BAD = frozenset("_=([{<>/\\@#$%^&*+|~`")
 _NEXT_WORDS = re.compile(r"[ \t]+([A-Za-z][a-z'\u2019-]*)")
+_NON_SPACE = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +107,62 @@ def _counts(text: str) -> tuple[int, int, int]:
     return n, sum(map(r.english.__contains__, words)), sum(map(r.foreign.__contains__, words))
 
 
-@lru_cache(maxsize=4096)
+_COUNTS: dict[str, tuple[int, int, int]] = {}
+_COUNTS_MAX = 4096
+
+
 def _para_counts(para: str) -> tuple[int, int, int]:
     """:func:`_counts` of one paragraph, memoised: compression asks again for the paragraphs its
-    later rounds did not change."""
-    return _counts(para)
+    later rounds did not change, or changed only by dropping articles (see :func:`_carry_counts`)."""
+    got = _COUNTS.get(para)
+    if got is None:
+        got = _counts(para)
+        _remember(para, got)
+    return got
+
+
+def _remember(para: str, counts: tuple[int, int, int]) -> None:
+    if len(_COUNTS) >= _COUNTS_MAX:
+        _COUNTS.clear()
+    _COUNTS[para] = counts
+
+
+def _carry_counts(text: str, out: str, changes: Sequence[Change]) -> None:
+    """Memoise the counts of the paragraphs of ``out`` (this pass's output) from those of ``text``:
+    dropping an article joins no words and moves no paragraph break, so a paragraph's counts
+    change only by the dropped articles' own (articles are not words, but may be listed as
+    English or foreign function words)."""
+    r = _rules()
+    dropped = [(c.span[0], c.span[1], c.after, c.before.split()[0].lower()) for c in changes if c.span]
+    i = 0
+    pos = 0
+    for m in itertools.chain(_PARAGRAPH_BREAK.finditer(text), (None,)):
+        b = len(text) if m is None else m.start()
+        pieces: list[str] = []
+        words: list[str] = []
+        cur = pos
+        while i < len(dropped) and dropped[i][0] < b:
+            x, y, after, word = dropped[i]
+            pieces.append(text[cur:x])
+            pieces.append(after)
+            cur = y
+            words.append(word)
+            i += 1
+        old = _COUNTS.get(text[pos:b]) if words else None
+        if old is not None:
+            pieces.append(text[cur:b])
+            n, en, fo = old
+            en -= sum(map(r.english.__contains__, words))
+            fo -= sum(map(r.foreign.__contains__, words))
+            _remember("".join(pieces), (n, en, fo))
+        if i >= len(dropped) or m is None:
+            break
+        pos = m.end()
+
+
+def has_article(text: str) -> bool:
+    """Whether ``text`` has an article the pass would look at (an article, a blank, a letter)."""
+    return _ARTICLE.search(text) is not None
 
 
 def _verdict(n: int, en: int, fo: int) -> bool:
@@ -202,7 +255,10 @@ def pass_articles(text: str, protected_spans: Sequence[Span], tokenizer: Tokeniz
     edits: list[Edit] = []
     for a, b in ((0, len(text)),) if lines is None else lines:
         _scan(text, a, b, r, protected_spans, cons, skip, edits)
-    return apply_edits(text, edits, tokenizer, "articles", protected=protected_spans)
+    out, changes = apply_edits(text, edits, tokenizer, "articles", protected=protected_spans)
+    if changes:
+        _carry_counts(text, out, changes)
+    return out, changes
 
 
 def _scan(text: str, start: int, stop: int, r: _Rules, protected: Sequence[Span], cons: Sequence[Span],
@@ -258,10 +314,9 @@ def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protect
     k = a
     while k > ls and text[k - 1] in " \t":
         k -= 1
-    j = k
-    while j > ls and k - j < 40 and not text[j - 1].isspace():
-        j -= 1
-    prev = text[j:k].lower().strip("*_([\"'")
+    # the previous word: the non-space run (at most 40 characters) ending at k
+    before = text[max(ls, k - 40):k]
+    prev = before[len(before) - _NON_SPACE.match(before[::-1]).end():].lower().strip("*_([\"'")
     if prev:
         if prev in r.keep_after or (low == "a" and prev.rstrip(".,:;") in r.a_label_after):
             return None

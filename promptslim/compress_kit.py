@@ -66,23 +66,22 @@ class Edit:
     reason: str = ""
 
 
+_NON_SPACE = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
+
+
 def _window(text: str, a: int, b: int) -> Span:
     """A few words of context around ``[a, b)`` on the same line, cut at word starts (pre-token
     boundaries). Staying on one line makes every pass decision line-local, which lets
-    compression re-check only the lines it changed."""
-    n = len(text)
-    left = a
+    compression re-check only the lines it changed.
+
+    Up to 48 characters each side: blanks next to the range, then the non-space run beyond them
+    (string methods and one regex match rather than a loop over characters)."""
     lim = max(0, a - 48)
-    while left > lim and text[left - 1] in " \t":
-        left -= 1
-    while left > lim and not text[left - 1].isspace():
-        left -= 1
-    right = b
-    lim = min(n, b + 48)
-    while right < lim and text[right] in " \t":
-        right += 1
-    while right < lim and not text[right].isspace():
-        right += 1
+    head = text[lim:a].rstrip(" \t")
+    left = lim + len(head) - _NON_SPACE.match(head[::-1]).end()
+    tail = text[b:b + 48]
+    rest = tail.lstrip(" \t")
+    right = b + len(tail) - len(rest) + _NON_SPACE.match(rest).end()
     return left, right
 
 

@@ -10,9 +10,9 @@ import re
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from promptslim import compress_prompt
-from promptslim.compress import _blocks, _run_rules
+from promptslim.compress import _blocks, _join_close, _run_rules
 from promptslim.compress_articles import _ARTICLE, _counts, _para_counts, article_skip_zones, pass_articles
-from promptslim.compress_kit import SpanMover, map_spans
+from promptslim.compress_kit import SpanMover, _window, map_spans
 from promptslim.compress_passes import PASS_ORDER
 from promptslim.result import Change
 from promptslim.spans import find_protected_spans
@@ -44,7 +44,7 @@ paragraphs = st.lists(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(texts, paragraphs), st.sampled_from(["balanced", "aggressive"]))
-def test_incremental_articles_rerun_equals_whole_rerun(text: str, level: str) -> None:
+def test_incremental_runs_equal_plain_runs(text: str, level: str) -> None:
     order = PASS_ORDER[level]
     inc = _run_rules(text, order, level, (), TOK, None, None, incremental=True)
     whole = _run_rules(text, order, level, (), TOK, None, None, incremental=False)
@@ -176,3 +176,44 @@ def test_article_pattern_lookahead_changes_no_match(text: str, pos: int, endpos:
         return [(m.start(), m.end(), m.group(1), m.group(2)) for m in rx.finditer(text, pos, endpos)]
 
     assert found(_ARTICLE) == found(_ARTICLE_PLAIN)
+
+
+def _window_reference(text: str, a: int, b: int) -> tuple[int, int]:
+    """The character-loop context window (the implementation _window replaced)."""
+    n = len(text)
+    left = a
+    lim = max(0, a - 48)
+    while left > lim and text[left - 1] in " \t":
+        left -= 1
+    while left > lim and not text[left - 1].isspace():
+        left -= 1
+    right = b
+    lim = min(n, b + 48)
+    while right < lim and text[right] in " \t":
+        right += 1
+    while right < lim and not text[right].isspace():
+        right += 1
+    return left, right
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab \t\n\u00a0\u2009\u3000x.", max_size=140), st.data())
+def test_window_equals_character_loop(text: str, data: st.DataObject) -> None:
+    a = data.draw(st.integers(0, len(text)))
+    b = data.draw(st.integers(a, len(text)))
+    assert _window(text, a, b) == _window_reference(text, a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=2, max_size=20), st.integers(0, 30))
+def test_join_close_joins_only_near_blocks(cuts: list[int], gap: int) -> None:
+    points = sorted(set(cuts))
+    if len(points) < 2:
+        return
+    blocks = list(zip(points[::2], points[1::2], strict=False))
+    if not blocks:
+        return
+    joined = _join_close(blocks, gap)
+    assert joined[0][0] == blocks[0][0] and joined[-1][1] == blocks[-1][1]
+    assert all(y[0] - x[1] > gap for x, y in zip(joined, joined[1:], strict=False))
+    assert all(any(a <= x and y <= b for a, b in joined) for x, y in blocks)
