@@ -263,27 +263,21 @@ def pass_articles(text: str, protected_spans: Sequence[Span], tokenizer: Tokeniz
 
 def _scan(text: str, start: int, stop: int, r: _Rules, protected: Sequence[Span], cons: Sequence[Span],
           skip: Sequence[Span], edits: list[Edit]) -> None:
-    """Append the candidate edits of the lines in ``[start, stop)`` (whole lines) to ``edits``,
-    jumping from one line with an article to the next."""
-    first = _ARTICLE.search(text, start, stop)
-    if first is None:
-        return
+    """Append the candidate edits of the lines in ``[start, stop)`` (whole lines) to ``edits``: one
+    scan for articles (a match never crosses a line break), each line looked at once."""
     n = len(text)
-    pos = text.rfind("\n", 0, first.start()) + 1
-    while pos < stop:
-        nl = text.find("\n", pos)
-        le = n if nl < 0 else nl
-        if not _skip_line(text, pos, le):
-            for m in _ARTICLE.finditer(text, pos, le):
-                e = _candidate(text, m, pos, le, r, protected, cons, skip)
-                if e is not None:
-                    edits.append(e)
-        pos = le + 1
-        if nl >= 0:
-            nxt = _ARTICLE.search(text, pos, stop)
-            if nxt is None:
-                break
-            pos = text.rfind("\n", 0, nxt.start()) + 1
+    ls = le = -1
+    skipped = False
+    for m in _ARTICLE.finditer(text, start, stop):
+        if m.start() > le:  # the first match on a new line
+            ls = text.rfind("\n", 0, m.start()) + 1
+            nl = text.find("\n", m.start())
+            le = n if nl < 0 else nl
+            skipped = _skip_line(text, ls, le)
+        if not skipped:
+            e = _candidate(text, m, ls, le, r, protected, cons, skip)
+            if e is not None:
+                edits.append(e)
 
 
 def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protected: Sequence[Span],

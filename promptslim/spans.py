@@ -273,43 +273,43 @@ def classify_protected_spans(
     ``kinds`` limits detection to some of :data:`PROTECTED_KINDS`; user ``protect`` items are
     always included.
     """
+    out = [ProtectedSpan(a, b, kind) for kind, spans in _detect(text, protect, kinds) for a, b in spans]
+    out.sort(key=lambda s: (s.start, s.end))
+    return tuple(out)
+
+
+def _detect(text: str, protect: Iterable[Protect], kinds: Iterable[str] | None) -> Iterator[tuple[str, Iterable[Span]]]:
+    """``(kind, spans)`` for every protected-span detector that applies to ``text``."""
     if isinstance(protect, (str, re.Pattern)):
         protect = (protect,)
     wanted = set(PROTECTED_KINDS if kinds is None else kinds)
     unknown = wanted - set(PROTECTED_KINDS)
     if unknown:
         raise InputError(f"unknown protected-span kinds {sorted(unknown)}; known: {', '.join(PROTECTED_KINDS)}")
-    out: list[ProtectedSpan] = []
-
-    def add(kind: str, spans: Iterable[Span]) -> None:
-        out.extend(ProtectedSpan(a, b, kind) for a, b in spans)
-
     if "code_block" in wanted:
-        add("code_block", _fences(text))
+        yield "code_block", _fences(text)
     if "inline_code" in wanted and "`" in text:
-        add("inline_code", (m.span() for m in _INLINE_CODE.finditer(text)))
+        yield "inline_code", (m.span() for m in _INLINE_CODE.finditer(text))
     if "url" in wanted and ("://" in text or "www." in text):
-        add("url", _urls(text))
+        yield "url", _urls(text)
     if "email" in wanted and "@" in text:
-        add("email", _emails(text))
+        yield "email", _emails(text)
     if "number" in wanted:
-        add("number", _numbers(text))
+        yield "number", _numbers(text)
     if "quoted" in wanted:
         js = _json_strings(text)
-        add("quoted", (m.span() for m in _QUOTED.finditer(text)) if js is None else js)
+        yield "quoted", ((m.span() for m in _QUOTED.finditer(text)) if js is None else js)
     if "placeholder" in wanted:
-        add("placeholder", (m.span() for m in _PLACEHOLDER.finditer(text)))
+        yield "placeholder", (m.span() for m in _PLACEHOLDER.finditer(text))
     if "tag" in wanted and "<" in text:
-        add("tag", (m.span() for m in _TAG.finditer(text)))
+        yield "tag", (m.span() for m in _TAG.finditer(text))
     if "front_matter" in wanted and text.startswith("---"):
         m = _FRONT_MATTER.match(text)
         if m:
-            add("front_matter", [m.span()])
+            yield "front_matter", [m.span()]
     if "keep" in wanted and "<" in text:
-        add("keep", _keeps(text))
-    add("user", _user(text, protect))
-    out.sort(key=lambda s: (s.start, s.end))
-    return tuple(out)
+        yield "keep", _keeps(text)
+    yield "user", _user(text, protect)
 
 
 def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
@@ -326,7 +326,7 @@ def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
 
 def find_protected_spans(text: str, protect: Iterable[Protect] = ()) -> tuple[Span, ...]:
     """Sorted, merged ``(start, end)`` ranges of ``text`` that must stay byte-identical."""
-    return merge_spans((s.start, s.end) for s in classify_protected_spans(text, protect))
+    return merge_spans([span for _, spans in _detect(text, protect, None) for span in spans])
 
 
 def find_constraint_spans(text: str, window_words: int | None = None) -> tuple[Span, ...]:
