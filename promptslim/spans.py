@@ -354,12 +354,17 @@ def find_constraint_spans(text: str, window_words: int | None = None) -> tuple[S
     return merge_spans(spans)
 
 
+_INF = float("inf")
+
+
 def overlaps(spans: Sequence[Span], start: int, end: int) -> bool:
     """True if ``[start, end)`` overlaps any of the sorted, merged ``spans`` (binary search).
 
     An empty range (an insertion point) counts as overlapping when it lies strictly inside a span.
     """
-    i = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    if not spans:
+        return False
+    i = bisect.bisect_right(spans, (start, _INF)) - 1
     if i >= 0 and spans[i][1] > start and (end > start or spans[i][0] < start):
         return True
     j = i + 1
