@@ -1,8 +1,8 @@
 """Speed of RAG selection, reported against tokenizing the same chunks once (the baseline).
 
 Issue targets: BM25 over 100 chunks of ~200 tokens to a 1,000-token budget, chunk level within
-15 ms and sentence level within 40 ms. Also: rank-bm25 against bm25s on growing pools (where the
-``auto`` backend switches), and the embedding ranker cold (texts not cached) and warm (cached).
+15 ms and sentence level within 40 ms. Also: rank-bm25 (the default BM25 backend) against bm25s on
+growing pools, and the embedding ranker cold (texts not cached) and warm (cached).
 
 Run: ``pytest benchmarks/bench_rag.py --benchmark-enable``
 """

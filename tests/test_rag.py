@@ -453,6 +453,8 @@ def embedder() -> Any:
 
 
 def test_embedding_and_hybrid_rankers_with_the_real_model(embedder: Any) -> None:
+    import numpy as np
+
     chunks = ["The feline sat quietly on the rug.", "Stock markets fell sharply on Monday.",
               "A kitten was resting on the carpet.", "the feline sat quietly on the rug."]
     res = select_chunks("Where is the cat sleeping?", chunks, 1000, ranker="embedding", hops=1)
@@ -461,9 +463,16 @@ def test_embedding_and_hybrid_rankers_with_the_real_model(embedder: Any) -> None
     assert [c.rule for c in res.changes] == ["rag.duplicate"]
     hybrid = select_chunks("Where is the cat sleeping?", chunks, 1000, ranker="hybrid", hops=1, dedupe=False)
     assert len(hybrid.value) == 4 and hybrid.value[0].index in {0, 2, 3}
-    # sentence-mean vectors: a long chunk is judged on all its sentences, not its first 256 word pieces
+    # a chunk that fits the model's window is embedded whole; a longer one adds its sentences' mean, so a
+    # sentence past the first 256 word pieces still counts
+    short = "Stock markets fell sharply on Monday. A kitten was resting on the carpet."
     long_chunk = " ".join(["Stock markets fell sharply."] * 60) + " A kitten was resting on the carpet."
     kitten = "A kitten was resting on the carpet."
-    vecs = EmbeddingRanker(embedder).embed([long_chunk, kitten])
-    whole, single = embedder.embed([long_chunk, kitten])  # the model reads the head of the chunk only
-    assert float(vecs[0] @ vecs[1]) > float(whole @ single) + 0.02
+    vecs = EmbeddingRanker(embedder).embed([short, long_chunk, kitten])
+    whole_short, whole, single = embedder.embed([short, long_chunk, kitten])
+    assert np.allclose(vecs[0], whole_short, atol=1e-6)
+    sents = embedder.embed(["Stock markets fell sharply."] * 60 + [kitten])
+    mean = np.sum(sents, axis=0)
+    expected = whole + mean / np.linalg.norm(mean)
+    assert np.allclose(vecs[1], expected / np.linalg.norm(expected), atol=1e-6)
+    assert float(vecs[1] @ vecs[2]) > float(whole @ single)

@@ -169,24 +169,33 @@ class EmbeddingRanker:
     def embed(self, texts: Sequence[str]) -> Any:
         """Normalized vectors for ``texts`` as a numpy array (rows).
 
-        A text is embedded as the normalized mean of its sentences' vectors: the model reads at most
-        256 word pieces, so a long chunk embedded whole would be judged on its head only, and
-        sentence vectors are shared (cached) with sentence-level scoring.
+        A text that fits the model's window (``embed_window_chars`` in data/rag.toml, about the 256
+        word pieces all-MiniLM-L6-v2 reads) is embedded whole: the model was trained on passages, and
+        on SQuAD paragraphs that ranks them better than averaging their sentences (embedding-chunk
+        answer recall at 1/16: 0.750 -> 0.79, docs/rag.md). A longer text, of which the model would
+        read only the head, is the sum of its whole (head) vector and the normalized mean of its
+        sentences' vectors, so its tail still counts. Sentence vectors are cached and shared with
+        sentence-level scoring.
         """
         import numpy as np
 
         if not texts:
             return np.zeros((0, 0))
+        window = int(RAG_DEFAULTS["embed_window_chars"])
         pieces: list[list[str]] = []
         for t in texts:
-            sents = [t[a:b] for a, b in sentence_spans(t)] if len(t) > 200 else []
-            pieces.append(sents if len(sents) > 1 else [t])
+            sents = [t[a:b] for a, b in sentence_spans(t)] if len(t) > window else []
+            pieces.append([t, *sents] if len(sents) > 1 else [t])
         flat = [p for ps in pieces for p in ps]
         vecs = np.asarray(self.embedder.embed(flat), dtype=np.float64)
         out = np.zeros((len(texts), vecs.shape[1]))
         pos = 0
         for k, ps in enumerate(pieces):
-            v = vecs[pos:pos + len(ps)].sum(axis=0)
+            v = vecs[pos].copy()
+            if len(ps) > 1:
+                mean = vecs[pos + 1:pos + len(ps)].sum(axis=0)
+                norm = float(np.linalg.norm(mean))
+                v += mean / norm if norm > 0 else mean
             pos += len(ps)
             norm = float(np.linalg.norm(v))
             out[k] = v / norm if norm > 0 else v
