@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 from ._toml import load_package_toml
-from .compress_kit import Edit, Span, apply_edits, is_sentence_start, level_rank
+from .compress_kit import Edit, Span, apply_edits, is_sentence_start, level_rank, non_space_run
 from .result import Change
 from .spans import find_constraint_spans, merge_spans, overlaps
 from .tokens import Tokenizer
@@ -43,7 +43,6 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]")
 _AFTER_WORD_BAD = frozenset("_=([{<>/\\@#$%^&*+|~`")
 _NEXT_WORDS = re.compile(r"[ \t]+([A-Za-z][a-z'\u2019-]*)")
-_NON_SPACE = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +309,7 @@ def _candidate(text: str, m: re.Match[str], ls: int, le: int, r: _Rules, protect
         k -= 1
     # the previous word: the non-space run (at most 40 characters) ending at k
     before = text[max(ls, k - 40):k]
-    prev = before[len(before) - _NON_SPACE.match(before[::-1]).end():].lower().strip("*_([\"'")
+    prev = before[len(before) - non_space_run(before[::-1]):].lower().strip("*_([\"'")
     if prev:
         if prev in r.keep_after or (low == "a" and prev.rstrip(".,:;") in r.a_label_after):
             return None

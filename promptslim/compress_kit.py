@@ -9,12 +9,12 @@ context around it, that it saves tokens (so a rule never makes a prompt longer),
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .compress_spans import SpanMover, map_spans
 from .result import Change
 from .spans import lower_same_length, overlaps, word_alternation
 from .tokens import Tokenizer
@@ -34,6 +34,7 @@ __all__ = [
     "PhraseTable",
     "map_spans",
     "SpanMover",
+    "non_space_run",
 ]
 
 Span = tuple[int, int]
@@ -69,6 +70,12 @@ class Edit:
 _NON_SPACE = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
 
 
+def non_space_run(s: str) -> int:
+    """Length of the run of non-whitespace characters (``str.isspace`` false) starting ``s``."""
+    m = _NON_SPACE.match(s)
+    return m.end() if m else 0
+
+
 def _window(text: str, a: int, b: int) -> Span:
     """A few words of context around ``[a, b)`` on the same line, cut at word starts (pre-token
     boundaries). Staying on one line makes every pass decision line-local, which lets
@@ -78,10 +85,10 @@ def _window(text: str, a: int, b: int) -> Span:
     (string methods and one regex match rather than a loop over characters)."""
     lim = max(0, a - 48)
     head = text[lim:a].rstrip(" \t")
-    left = lim + len(head) - _NON_SPACE.match(head[::-1]).end()
+    left = lim + len(head) - non_space_run(head[::-1])
     tail = text[b:b + 48]
     rest = tail.lstrip(" \t")
-    right = b + len(tail) - len(rest) + _NON_SPACE.match(rest).end()
+    right = b + len(tail) - len(rest) + non_space_run(rest)
     return left, right
 
 
@@ -456,55 +463,3 @@ def _next_word(low: str, b: int) -> str:
         k += 1
     m = _WORD.match(low, k)
     return m.group() if m else ""
-
-
-def map_spans(spans: Sequence[Span], changes: Sequence[Change], keep_empty: bool = False) -> tuple[Span, ...]:
-    """Move ``spans`` of a pass's input to its output, given the pass's (non-overlapping) changes.
-
-    Endpoints shift by the length change of every edit wholly before them; an edit inside a span
-    shrinks or grows it; spans that become empty are dropped unless ``keep_empty``. Used to carry
-    protected and constraint spans through a pipeline.
-    """
-    return SpanMover(changes).move(spans, keep_empty)
-
-
-class SpanMover:
-    """:func:`map_spans` for one pass's changes, prepared once to move several span lists."""
-
-    __slots__ = ("starts", "ends", "deltas", "afters")
-
-    def __init__(self, changes: Sequence[Change]) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.afters: list[int] = []
-        self.deltas = [0]
-        d = 0
-        for c in changes:
-            if c.span:
-                a, b = c.span
-                self.starts.append(a)
-                self.ends.append(b)
-                self.afters.append(len(c.after))
-                d += len(c.after) - (b - a)
-                self.deltas.append(d)
-
-    def move(self, spans: Sequence[Span], keep_empty: bool = False) -> tuple[Span, ...]:
-        """``spans`` moved to the pass's output (see :func:`map_spans`)."""
-        if not self.starts:
-            return tuple(spans)
-        starts, ends, deltas, afters = self.starts, self.ends, self.deltas, self.afters
-        k = len(starts)
-        br = bisect.bisect_right
-        out = []
-        for a, b in spans:
-            i = br(ends, a)  # edits ending at or before a
-            na = a + deltas[i]
-            if i < k and starts[i] < a < ends[i]:  # inside an edit: clamp to its output
-                na = starts[i] + deltas[i]
-            i = br(ends, b)
-            nb = b + deltas[i]
-            if i < k and starts[i] < b < ends[i]:
-                nb = starts[i] + deltas[i] + afters[i]
-            if nb > na or (keep_empty and nb == na):
-                out.append((na, nb))
-        return tuple(out)
