@@ -107,7 +107,8 @@ def _counts(text: str) -> tuple[int, int, int]:
 
 
 _COUNTS: dict[str, tuple[int, int, int]] = {}
-_COUNTS_MAX = 4096
+_COUNTS_MAX_CHARS = 2_000_000  # memo size bound: it is emptied when its keys exceed this
+_counts_chars = 0
 
 
 def _para_counts(para: str) -> tuple[int, int, int]:
@@ -121,9 +122,15 @@ def _para_counts(para: str) -> tuple[int, int, int]:
 
 
 def _remember(para: str, counts: tuple[int, int, int]) -> None:
-    if len(_COUNTS) >= _COUNTS_MAX:
+    """Memoise ``counts`` for ``para``, keeping the memo's keys under ``_COUNTS_MAX_CHARS``."""
+    global _counts_chars
+    if len(para) > _COUNTS_MAX_CHARS // 8:
+        return  # a huge paragraph: counted again if asked again, not kept
+    if _counts_chars + len(para) > _COUNTS_MAX_CHARS:
         _COUNTS.clear()
+        _counts_chars = 0
     _COUNTS[para] = counts
+    _counts_chars += len(para)
 
 
 def _carry_counts(text: str, out: str, changes: Sequence[Change]) -> None:

@@ -240,3 +240,13 @@ def test_incremental_bookkeeping_runs_in_linear_time() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_paragraph_count_memo_stays_bounded() -> None:
+    from promptslim import compress_articles as ca
+
+    for i in range(400):
+        _para_counts(f"paragraph {i} " + "word " * 2_000)
+    assert sum(map(len, ca._COUNTS)) <= ca._COUNTS_MAX_CHARS
+    huge = "the word " * 300_000
+    assert _para_counts(huge) == _counts(huge) and huge not in ca._COUNTS
