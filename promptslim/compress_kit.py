@@ -65,6 +65,9 @@ class Edit:
     replacement: str
     kind: str = "rewrite"
     reason: str = ""
+    # tokens the edit saves whatever its neighbours, proven by the pass from how the tokenizer
+    # splits text (0: not proven, measure it); such an edit is applied without a count
+    saves: int = 0
 
 
 _NON_SPACE = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
@@ -168,6 +171,15 @@ def apply_edits(text: str, edits: Iterable[Edit], tokenizer: Tokenizer, rule: st
             decide(batch)
             batch = []
         if accepted and e.start < accepted[-1].end:
+            continue
+        if e.saves >= max(min_saved, 1):
+            if batch:
+                decide(batch)
+                batch = []
+                if accepted and e.start < accepted[-1].end:
+                    continue
+            accepted.append(e)
+            savings.append(e.saves)
             continue
         batch.append(e)
     if batch:

@@ -153,3 +153,31 @@ def test_article_regexes_run_in_linear_time() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# --- proven savings: a lower-case article between two words is a piece of its own ------------
+
+_LEFT = st.text(alphabet=st.sampled_from(list("abcXYZ09.,;:!?)]}\"'`*_-/#$%&é中😀\u0301\t\n ")), max_size=12)
+_RIGHT_TAIL = st.text(alphabet=st.sampled_from(list("abc XYZ09.,'s\n\t-中😀")), max_size=12)
+
+
+@pytest.mark.parametrize("encoding", ["o200k_base", "cl100k_base"])
+@settings(max_examples=300, deadline=None)
+@given(left=_LEFT, last=st.sampled_from(list("aZ9.,)\"'*_-中😀é\u0301")), art=st.sampled_from(["the", "a", "an"]),
+       word=st.from_regex(r"[a-z][a-z0-9'\u2019-]{0,8}", fullmatch=True), tail=_RIGHT_TAIL)
+def test_proven_article_saving_is_exact(encoding: str, left: str, last: str, art: str, word: str,
+                                        tail: str) -> None:
+    """The saving the articles pass claims without counting (``Edit.saves``) is what deleting
+    "the " from "x the y" really saves, whatever comes before and after."""
+    tok = get_tokenizer(encoding=encoding)
+    before = f"{left}{last} {art} {word}{tail}"
+    after = f"{left}{last} {word}{tail}"
+    assert tok.count(before) - tok.count(after) == tok.count(" " + art)
+
+
+def test_proven_edits_report_their_exact_saving() -> None:
+    tok = get_tokenizer()
+    text = "Write the summary in a table, then list the risks and an owner for each."
+    out, changes = pass_articles(text, (), tok)
+    assert out == "Write summary in table, then list risks and owner for each."
+    assert sum(c.tokens_saved for c in changes) == tok.count(text) - tok.count(out)
