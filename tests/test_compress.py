@@ -466,3 +466,16 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "binary" in err
     code, _, err = run_cli([str(binary), "--protect-regex", "("], capsys)
     assert code == 2
+
+
+def test_cli_skip_leaves_a_pass_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "p.txt"
+    f.write_text("Please write the summary in a table. The answer must be short.\n", encoding="utf-8")
+    code, out, _ = run_cli([str(f)], capsys)
+    assert code == 0 and out == "Write summary in table. Answer must be short.\n"
+    code, out, _ = run_cli([str(f), "--skip", "articles"], capsys)
+    assert code == 0 and out == "Write the summary in a table. The answer must be short.\n"
+    code, out, _ = run_cli([str(f), "--skip", "articles", "--skip", "filler"], capsys)
+    assert code == 0 and out.startswith("Please write the summary")
+    code, _, err = run_cli([str(f), "--skip", "nope"], capsys)
+    assert code == 2 and "no such pass" in err and "articles" in err

@@ -40,6 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, default=0.5, help="LLMLingua-2: share of tokens to keep (default 0.5)")
     p.add_argument("--near-duplicates", type=float, default=None, metavar="COSINE",
                    help="also drop near-duplicate sentences at this embedding similarity (extra 'semantic')")
+    p.add_argument("--skip", action="append", default=[], metavar="PASS",
+                   help="leave this pass out of the level (repeatable); e.g. --skip articles keeps 'the', 'a', 'an'")
     p.add_argument("--changes", action="store_true", help="list every change on stderr")
 
 
@@ -76,10 +78,18 @@ def run(args: argparse.Namespace) -> int:
         patterns = [re.compile(rx) for rx in args.protect_regex]
     except re.error as exc:
         raise InputError(f"--protect-regex {exc.pattern!r}: {exc}") from None
+    passes = None
+    if args.skip:
+        from ..compress_passes import PASS_ORDER, PASSES
+
+        unknown = sorted(set(args.skip) - set(PASSES))
+        if unknown:
+            raise InputError(f"--skip {', '.join(unknown)}: no such pass; passes: {', '.join(PASSES)}")
+        passes = [name for name in PASS_ORDER[args.level] if name not in args.skip]
     res = compress_prompt(
         text, level=args.level, protect=[*args.protect, *patterns], tokenizer=args.model,
         backend=args.backend, model=args.llmlingua_model, rate=args.rate,
-        near_duplicates=args.near_duplicates, max_chars=None,
+        near_duplicates=args.near_duplicates, max_chars=None, passes=passes,
     )
     out = res.value
     if args.in_place:
