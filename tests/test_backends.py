@@ -52,8 +52,8 @@ class TestEmbedder:
                 "Reply in a formal tone and cite your sources for each claim.")
         exact = compress_prompt(text, level="balanced")
         near = compress_prompt(text, level="balanced", near_duplicates=0.8)
-        assert "Reply in a formal" in exact.value
-        assert "Reply in a formal" not in near.value and "Keep answers short." in near.value
+        assert "for each claim" in exact.value  # the second sentence (articles may go at balanced)
+        assert "for each claim" not in near.value and "Keep answers short." in near.value
         assert any("near-duplicate" in c.reason for c in near.changes)
 
     def test_bad_threshold(self) -> None:
