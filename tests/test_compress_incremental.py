@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import bisect
 import re
-import subprocess
-import sys
-import textwrap
 
+from conftest import compress_finishes
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from promptslim import compress_prompt
@@ -225,21 +223,11 @@ def test_join_close_joins_only_near_blocks(cuts: list[int], gap: int) -> None:
 def test_incremental_bookkeeping_runs_in_linear_time() -> None:
     """Hang guard (generous limit, not a speed threshold): thousands of changed lines and
     paragraphs, skip zones that come and go, long runs of articles."""
-    script = textwrap.dedent(
-        """
-        from promptslim import compress_prompt
-        cases = ["Write the summary of the text in a table.\\n" * 5000,
-                 "Use the a posteriori method.\\n\\nLee el texto y escribe la respuesta en la tabla.\\n\\n" * 2500,
-                 "the a " * 20000 + "cat", "Q: the answer is a cat.\\n\\nA: the dog.\\n\\n" * 3000,
-                 "Keep the answer short. " * 10000]
-        for text in cases:
-            compress_prompt(text, level="balanced")
-        print("ok")
-        """
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    cases = ["Write the summary of the text in a table.\n" * 5000,
+             "Use the a posteriori method.\n\nLee el texto y escribe la respuesta en la tabla.\n\n" * 2500,
+             "the a " * 20000 + "cat", "Q: the answer is a cat.\n\nA: the dog.\n\n" * 3000,
+             "Keep the answer short. " * 10000]
+    compress_finishes(cases)
 
 
 def test_paragraph_count_memo_stays_bounded() -> None:
