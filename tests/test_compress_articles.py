@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import compress_finishes
+from hang_guard import compress_finishes
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from promptslim import compress_prompt

@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from conftest import compress_finishes
+from hang_guard import compress_finishes
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from promptslim import compress_prompt
