@@ -273,12 +273,19 @@ def pass_articles(text: str, protected_spans: Sequence[Span], tokenizer: Tokeniz
 _PIECEWISE = frozenset({"o200k_base", "cl100k_base"})
 
 
+_PROVEN: dict[str, dict[str, int]] = {}  # encoding name -> article -> tokens (count_base is per encoding)
+
+
 def _proven_saving(tokenizer: Tokenizer) -> dict[str, int]:
     """Tokens that dropping each lower-case article between two words saves for certain; empty
-    when this tokenizer's split is not known to make it exact (the edits are then measured)."""
+    when this tokenizer's split is not known to make it exact (the edits are then measured).
+    Worked out once per encoding: the pass runs several times on every prompt."""
     if tokenizer.name not in _PIECEWISE:
         return {}
-    return {a: tokenizer.count_base(" " + a) for a in _rules().articles}
+    known = _PROVEN.get(tokenizer.name)
+    if known is None:
+        known = _PROVEN[tokenizer.name] = {a: tokenizer.count_base(" " + a) for a in _rules().articles}
+    return known
 
 
 def _scan(text: str, start: int, stop: int, r: _Rules, protected: Sequence[Span], cons: Sequence[Span],

@@ -27,7 +27,7 @@ from .compress_kit import (
     removal_edit,
 )
 from .result import Change
-from .sentences import sentence_spans
+from .sentences import add_trimmed, sentence_spans
 from .spans import find_constraint_spans, overlaps
 from .tokens import Tokenizer
 
@@ -104,13 +104,7 @@ def _units(text: str, lines: Sequence[Span] | None = None) -> list[Span]:
         while True:
             nl = text.find("\n", pos, b)
             end = b if nl < 0 else nl
-            seg_a, seg_b = pos, end
-            while seg_a < seg_b and text[seg_a].isspace():
-                seg_a += 1
-            while seg_b > seg_a and text[seg_b - 1].isspace():
-                seg_b -= 1
-            if seg_b > seg_a:
-                out.append((seg_a, seg_b))
+            add_trimmed(out, text, pos, end)
             if nl < 0:
                 break
             pos = nl + 1

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["split_sentences", "sentence_spans", "SENTENCE_BACKENDS"]
+__all__ = ["split_sentences", "sentence_spans", "add_trimmed", "SENTENCE_BACKENDS"]
 
 SENTENCE_BACKENDS = ("rules", "spacy", "spacy-trained")
 
@@ -51,13 +51,13 @@ def _rule_spans(text: str) -> list[tuple[int, int]]:
                 k += 1
             if k < n and text[k].islower():
                 continue
-        _add_trimmed(spans, text, start, end)
+        add_trimmed(spans, text, start, end)
         start = end
-    _add_trimmed(spans, text, start, n)
+    add_trimmed(spans, text, start, n)
     return spans
 
 
-def _add_trimmed(spans: list[tuple[int, int]], text: str, a: int, b: int) -> None:
+def add_trimmed(spans: list[tuple[int, int]], text: str, a: int, b: int) -> None:
     """Append ``text[a:b]`` without its surrounding whitespace, if anything is left."""
     while a < b and text[a].isspace():
         a += 1
